@@ -1,0 +1,43 @@
+/*
+ * steps.h: the steps this agent runs.
+ *
+ * conn.c hands over run / cancel / ack messages; steps.c starts the step's
+ * runner (from the const table of step kinds in runners.c), adopts its
+ * stdout, stderr and pidfd into the libwebsockets loop (no threads), streams
+ * output messages as data arrives, enforces the timeout by killing the whole
+ * process group, and sends the result. Results are kept until acked and
+ * offered again in the next hello.
+ */
+#ifndef BORA_AGENT_STEPS_H
+#define BORA_AGENT_STEPS_H
+
+#include <libwebsockets.h>
+#include <jansson.h>
+#include "msg.h"
+#include "config.h"
+
+/* The raw-file protocol that adopted pipes and pidfds use; main.c lists it
+ * after conn_protocol in the vhost's protocols. */
+extern const struct lws_protocols steps_pipe_protocol;
+
+int steps_init(struct lws_context *ctx, const struct agent_config *cfg);
+
+/* Kill every running step's process group and free everything. */
+void steps_shutdown(void);
+
+void steps_on_run(const struct bora_run *run);
+void steps_on_cancel(const struct bora_cancel *cancel);
+void steps_on_ack(const char *step);
+
+/* The connection has been welcomed: send results not yet acked. */
+void steps_on_connected(void);
+
+/* The send queue has room again: resume reading paused pipes. */
+void steps_on_send_space(void);
+
+/* For hello: new references, array of running step ids / of result objects
+ * not yet acked (oldest first). */
+json_t *steps_running_json(void);
+json_t *steps_unacked_json(void);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * api.h: the operator API, HTTP/1.1 + JSON on a unix socket (mode 0600, so
+ * file permissions decide who is an operator; token auth over HTTPS comes
+ * with the REST issue). One const route table:
+ *
+ *   GET  /v1/agents                 connected agents
+ *   POST /v1/steps                  {"agent","kind","spec","inputs","timeout"}
+ *                                   -> 201 {"step": id, ...}
+ *   GET  /v1/steps/ID               state and result
+ *   GET  /v1/steps/ID/events        NDJSON stream of the step's events,
+ *                                   live until the result, then closed
+ *
+ * Errors: status + {"error": short, "detail": sentence}. Bodies over
+ * API_MAX_BODY are refused with 413.
+ */
+#ifndef BORA_COORD_API_H
+#define BORA_COORD_API_H
+
+#include <libwebsockets.h>
+
+#define API_MAX_BODY (4 * 1024 * 1024)
+
+/* The HTTP protocol of the API vhost (first in its protocol list). */
+extern const struct lws_protocols api_protocol;
+
+#endif

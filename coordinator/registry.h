@@ -1,0 +1,48 @@
+/*
+ * registry.h: the agents connected now, by name (the CN of their verified
+ * certificate). One entry per live websocket; lookups by name are O(1).
+ */
+#ifndef BORA_COORD_REGISTRY_H
+#define BORA_COORD_REGISTRY_H
+
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include "msg.h"
+#include "sendq.h"
+
+struct coord_agent {
+	char name[BORA_MAX_NAME + 1];  /* from the certificate's CN */
+	char addr[64];                 /* peer address, for logs */
+	struct lws *wsi;
+	struct bora_sendq q;           /* messages waiting for WRITEABLE */
+	int welcomed;                  /* hello taken, welcome queued */
+	int registered;                /* in the name table */
+	json_t *labels;                /* from hello; owned */
+	json_t *facts;                 /* from hello; owned */
+	char version[64];
+	time_t connected_at;
+	uint64_t bad_messages;         /* refused messages from this agent */
+	struct coord_agent *hash_next;
+};
+
+/* Add a (welcomed) agent under its name. A live agent of the same name is
+ * replaced: returns the old one (the caller closes it) or NULL. */
+struct coord_agent *registry_add(struct coord_agent *a);
+void registry_remove(struct coord_agent *a);
+struct coord_agent *registry_find(const char *name);
+size_t registry_count(void);
+
+/* Call fn on every agent (listings only; no per-event scans). */
+void registry_foreach(void (*fn)(struct coord_agent *, void *), void *ctx);
+
+/* Queue m for the agent and ask for WRITEABLE. 0, or -1 when encoding
+ * fails or the queue is over its cap (the caller drops the agent). */
+int agent_send(struct coord_agent *a, const struct bora_msg *m);
+
+/* JSON summary for the API: name, addr, labels, facts, version,
+ * connected_since (RFC 3339). New reference. */
+json_t *agent_to_json(const struct coord_agent *a);
+
+#endif

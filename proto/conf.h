@@ -1,0 +1,60 @@
+/*
+ * conf.h: daemon configuration from a YAML file, then command-line flags.
+ *
+ * Each daemon describes its settings in one const table of struct
+ * bora_conf_item. A YAML file is a mapping; nested mappings give dotted keys
+ * ("tls: {cert: x}" sets "tls.cert"). A flag "--tls-cert x" or "--tls-cert=x"
+ * (dots become dashes) overrides the file. Unknown keys, wrong types, values
+ * out of range and duplicate keys are errors that name file:line:column (or
+ * the flag), one sentence each; every error found is reported.
+ */
+#ifndef BORA_PROTO_CONF_H
+#define BORA_PROTO_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+enum bora_conf_type {
+	BORA_CONF_STRING,   /* char *: the field starts NULL or malloc'ed; a new
+	                       value frees the old one */
+	BORA_CONF_PATH,     /* char *, like STRING; relative paths in a file are
+	                       taken relative to the file's directory */
+	BORA_CONF_INT,      /* long, within [min, max] */
+	BORA_CONF_BOOL,     /* int: true/false/yes/no/on/off */
+	BORA_CONF_MAP,      /* json_t * object of string -> string; a flag
+	                       takes "k=v,k2=v2" */
+};
+
+struct bora_conf_item {
+	const char *key;           /* "tls.cert" */
+	enum bora_conf_type type;
+	size_t offset;             /* offsetof() into the daemon's config struct */
+	long min, max;             /* BORA_CONF_INT only */
+	const char *help;          /* one line for --help */
+};
+
+/* Load path into conf (fields not in the file keep their values).
+ * Returns 0, or -1 after writing every error to errbuf (lines ending in
+ * '\n', truncated to errlen). */
+int bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
+    void *conf, const char *path, char *errbuf, size_t errlen);
+
+/*
+ * Apply flags from argv[first..argc) that name items. Stops at the first
+ * argument that is not a flag ("--" ends flags) and returns its index in
+ * *next. Returns 0, or -1 with the errors in errbuf.
+ */
+int bora_conf_apply_flags(const struct bora_conf_item *items, size_t n_items,
+    void *conf, int argc, char **argv, int first, int *next,
+    char *errbuf, size_t errlen);
+
+/* Free the strings and maps the loader allocated in conf. */
+void bora_conf_free(const struct bora_conf_item *items, size_t n_items,
+    void *conf);
+
+/* Print "  --tls-cert VALUE   help" lines for every item. */
+void bora_conf_usage(const struct bora_conf_item *items, size_t n_items,
+    FILE *out);
+
+#endif
