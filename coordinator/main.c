@@ -1,0 +1,23 @@
+/* main.c: bora-coordinator, the daemon that pushes steps to agents. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+int
+main(int argc, char **argv)
+{
+	struct coord_config cfg;
+	int rc;
+
+	if (coord_config_load(&cfg, argc, argv) != 0)
+		return 2;
+	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),
+	    (enum bora_log_format)bora_log_format_parse(cfg.log_format));
+	rc = server_run(&cfg);
+	log_info("main", "exit status=%d", rc == 0 ? 0 : 1);
+	coord_config_free(&cfg);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,128 @@
+/* registry.c: connected agents by name, in a chained hash table. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "registry.h"
+
+#define REGISTRY_BUCKETS 4096   /* sized for 10,000 agents: short chains */
+
+static struct coord_agent *registry_table[REGISTRY_BUCKETS];
+static size_t registry_n;
+
+static unsigned
+registry_hash(const char *name)
+{
+	unsigned h = 2166136261u;   /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % REGISTRY_BUCKETS;
+}
+
+struct coord_agent *
+registry_find(const char *name)
+{
+	struct coord_agent *a;
+
+	for (a = registry_table[registry_hash(name)]; a; a = a->hash_next)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+struct coord_agent *
+registry_add(struct coord_agent *a)
+{
+	struct coord_agent *old = registry_find(a->name);
+	unsigned h = registry_hash(a->name);
+
+	if (old != NULL)
+		registry_remove(old);
+	a->hash_next = registry_table[h];
+	registry_table[h] = a;
+	a->registered = 1;
+	registry_n++;
+	return old;
+}
+
+void
+registry_remove(struct coord_agent *a)
+{
+	struct coord_agent **pp;
+
+	if (!a->registered)
+		return;
+	for (pp = &registry_table[registry_hash(a->name)]; *pp;
+	    pp = &(*pp)->hash_next) {
+		if (*pp == a) {
+			*pp = a->hash_next;
+			a->hash_next = NULL;
+			a->registered = 0;
+			registry_n--;
+			return;
+		}
+	}
+}
+
+size_t
+registry_count(void)
+{
+	return registry_n;
+}
+
+void
+registry_foreach(void (*fn)(struct coord_agent *, void *), void *ctx)
+{
+	struct coord_agent *a, *next;
+	size_t i;
+
+	for (i = 0; i < REGISTRY_BUCKETS; i++)
+		for (a = registry_table[i]; a; a = next) {
+			next = a->hash_next;
+			fn(a, ctx);
+		}
+}
+
+int
+agent_send(struct coord_agent *a, const struct bora_msg *m)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	text = bora_msg_encode(m, &len);
+	if (text == NULL) {
+		log_warnx("registry", "cannot encode %s message agent=%s",
+		    bora_msg_type_name(m->type), a->name);
+		return -1;
+	}
+	rc = bora_sendq_push(&a->q, text, len);
+	free(text);
+	if (rc != 0) {
+		log_warnx("registry", "send queue full agent=%s queued=%zu",
+		    a->name, a->q.bytes);
+		return -1;
+	}
+	lws_callback_on_writable(a->wsi);
+	return 0;
+}
+
+json_t *
+agent_to_json(const struct coord_agent *a)
+{
+	char since[32];
+	struct tm tm;
+
+	gmtime_r(&a->connected_at, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}",
+	    "name", a->name,
+	    "addr", a->addr,
+	    "version", a->version,
+	    "labels", a->labels ? json_incref(a->labels) : json_object(),
+	    "facts", a->facts ? json_incref(a->facts) : json_object(),
+	    "connected_since", since,
+	    "bad_messages", (json_int_t)a->bad_messages);
+}

@@ -1,0 +1,523 @@
+/*
+ * server.c: the coordinator's event loop and its agent vhost.
+ *
+ * One libwebsockets context, one thread. The agent vhost takes WSS with a
+ * client certificate that must chain to the configured CA: libwebsockets
+ * 4.1 accepts any certificate unless the vhost's FIRST protocol answers
+ * LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION, so the agent
+ * protocol comes first and does. The agent's name is the CN of that
+ * verified certificate (tls_identity.c). Every message goes through the
+ * codec; a refused one is answered with an error message, counted and
+ * logged, and never reaches the steps.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include "api.h"
+#include "log.h"
+#include "msg.h"
+#include "registry.h"
+#include "rxbuf.h"
+#include "server.h"
+#include "steps.h"
+#include "tls_identity.h"
+
+/* An agent that keeps sending refused messages is cut off. */
+#define SERVER_MAX_BAD_MESSAGES 100
+
+struct agent_session {
+	struct coord_agent *agent;     /* NULL until ESTABLISHED */
+	struct bora_rxbuf rx;
+};
+
+static const struct coord_config *server_cfg;
+static struct lws_context *server_ctx;
+static volatile sig_atomic_t server_stopping;
+static uint64_t server_bad_messages;   /* refused messages, all agents */
+
+/* "addr:port" of the peer behind an SSL object (the wsi is not known yet
+ * while the certificate is verified). */
+static void
+ssl_peer_addr(SSL *ssl, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int fd = ssl ? SSL_get_fd(ssl) : -1, port = 0;
+
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			port = ntohs(in6->sin6_port);
+		}
+	}
+	snprintf(out, outlen, "%s:%d", host, port);
+}
+
+static void
+wsi_peer_addr(struct lws *wsi, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+
+	if (lws_get_ssl(wsi) != NULL) {
+		ssl_peer_addr(lws_get_ssl(wsi), out, outlen);
+		return;
+	}
+	if (lws_get_peer_simple(wsi, host, sizeof(host)) == NULL)
+		snprintf(host, sizeof(host), "?");
+	snprintf(out, outlen, "%s", host);
+}
+
+/* OpenSSL's verdict on each certificate of the chain the agent sent. */
+static int
+server_verify_cert(X509_STORE_CTX *xctx, SSL *ssl, int preverify_ok)
+{
+	char addr[64], subject[256] = "?";
+	X509 *cert;
+	int err;
+
+	if (preverify_ok)
+		return 0;
+	err = X509_STORE_CTX_get_error(xctx);
+	cert = X509_STORE_CTX_get_current_cert(xctx);
+	if (cert != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	ssl_peer_addr(ssl, addr, sizeof(addr));
+	{
+		char q[300];
+
+		log_warnx("server", "refused connection addr=%s "
+		    "reason=\"certificate verify failed: %s\" depth=%d subject=%s",
+		    addr, X509_verify_cert_error_string(err),
+		    X509_STORE_CTX_get_error_depth(xctx),
+		    bora_log_quote(subject, q, sizeof(q)));
+	}
+	return 1;
+}
+
+static void
+agent_refuse_message(struct coord_agent *a, const char *path, const char *text)
+{
+	struct bora_msg m = { .type = BORA_MSG_ERROR };
+	char detail[512], q[600];
+
+	a->bad_messages++;
+	server_bad_messages++;
+	if (path && *path)
+		snprintf(detail, sizeof(detail), "%s: %s", path, text);
+	else
+		snprintf(detail, sizeof(detail), "%s", text);
+	log_warnx("server", "bad message agent=%s addr=%s error=%s count=%llu",
+	    a->name, a->addr, bora_log_quote(detail, q, sizeof(q)),
+	    (unsigned long long)a->bad_messages);
+	m.u.error.code = "bad_message";
+	m.u.error.detail = detail;
+	if (agent_send(a, &m) != 0 ||
+	    a->bad_messages > SERVER_MAX_BAD_MESSAGES) {
+		log_warnx("server", "dropping agent agent=%s addr=%s "
+		    "reason=\"too many bad messages\"", a->name, a->addr);
+		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
+static void
+agent_on_hello(struct coord_agent *a, const struct bora_hello *h)
+{
+	struct bora_msg w = { .type = BORA_MSG_WELCOME };
+	struct coord_agent *old;
+	char detail[200];
+
+	if (a->welcomed) {
+		agent_refuse_message(a, "type", "hello was already received");
+		return;
+	}
+	if (strcmp(h->name, a->name) != 0) {
+		snprintf(detail, sizeof(detail), "hello name '%s' is not the "
+		    "certificate's name '%s'", h->name, a->name);
+		agent_refuse_message(a, "name", detail);
+		return;
+	}
+	snprintf(a->version, sizeof(a->version), "%s", h->version);
+	json_decref(a->labels);
+	json_decref(a->facts);
+	a->labels = h->labels ? json_incref(h->labels) : json_object();
+	a->facts = h->facts ? json_incref(h->facts) : json_object();
+	a->welcomed = 1;
+	old = registry_add(a);
+	if (old != NULL) {
+		/* The newer connection wins: the old one is most likely a dead
+		 * half-open socket that has not timed out yet. */
+		log_warnx("server", "replacing connection agent=%s old_addr=%s "
+		    "addr=%s", a->name, old->addr, a->addr);
+		lws_set_timeout(old->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+	}
+	log_info("server", "agent connected agent=%s addr=%s version=%s "
+	    "agents=%zu", a->name, a->addr, a->version, registry_count());
+	w.u.welcome.name = a->name;
+	w.u.welcome.version = BORA_VERSION;
+	w.u.welcome.heartbeat_s = (uint32_t)server_cfg->heartbeat_s;
+	w.u.welcome.max_message = (uint32_t)server_cfg->max_message_bytes;
+	if (agent_send(a, &w) != 0)
+		return;
+	steps_on_agent_welcomed(a, h);
+}
+
+/* One complete text message from an agent. */
+static void
+agent_on_message(struct coord_agent *a, const char *buf, size_t len)
+{
+	struct bora_limits lim = BORA_LIMITS_DEFAULT;
+	struct bora_msg_err err;
+	struct bora_msg m;
+	char detail[256];
+	int rc = 0;
+
+	lim.max_bytes = (size_t)server_cfg->max_message_bytes;
+	if (bora_msg_decode(buf ? buf : "", len, &lim, &m, &err) != 0) {
+		agent_refuse_message(a, err.path, err.text);
+		return;
+	}
+	if (!a->welcomed && m.type != BORA_MSG_HELLO) {
+		agent_refuse_message(a, "type", "the first message must be hello");
+		bora_msg_free(&m);
+		return;
+	}
+	detail[0] = '\0';
+	switch (m.type) {
+	case BORA_MSG_HELLO:
+		agent_on_hello(a, &m.u.hello);
+		break;
+	case BORA_MSG_ACCEPT:
+		rc = steps_on_accept(a, &m.u.accept, detail, sizeof(detail));
+		break;
+	case BORA_MSG_OUTPUT:
+		rc = steps_on_output(a, &m.u.output, detail, sizeof(detail));
+		break;
+	case BORA_MSG_RESULT:
+		rc = steps_on_result(a, &m.u.result, detail, sizeof(detail));
+		break;
+	case BORA_MSG_ERROR:
+		log_warnx("server", "agent reports error agent=%s code=%s",
+		    a->name, m.u.error.code);
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "%s is not a message an agent "
+		    "sends", bora_msg_type_name(m.type));
+		rc = -1;
+		break;
+	}
+	if (rc != 0)
+		agent_refuse_message(a, "step", detail);
+	bora_msg_free(&m);
+}
+
+static void
+agent_session_free(struct agent_session *pss)
+{
+	struct coord_agent *a = pss->agent;
+
+	bora_rxbuf_free(&pss->rx);
+	if (a == NULL)
+		return;
+	if (a->registered) {
+		registry_remove(a);
+		steps_on_agent_gone(a);
+		log_info("server", "agent disconnected agent=%s addr=%s agents=%zu",
+		    a->name, a->addr, registry_count());
+	} else if (a->welcomed) {
+		log_info("server", "replaced connection closed agent=%s addr=%s",
+		    a->name, a->addr);
+	}
+	bora_sendq_clear(&a->q);
+	json_decref(a->labels);
+	json_decref(a->facts);
+	free(a);
+	pss->agent = NULL;
+}
+
+static int
+agent_established(struct lws *wsi, struct agent_session *pss)
+{
+	struct coord_agent *a;
+	char name[BORA_MAX_NAME + 1], err[256], addr[64];
+
+	wsi_peer_addr(wsi, addr, sizeof(addr));
+	if (bora_tls_peer_name(lws_get_ssl(wsi), name, sizeof(name), err,
+	    sizeof(err)) != 0) {
+		log_warnx("server", "refused connection addr=%s reason=\"%s\"",
+		    addr, err);
+		return -1;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -1;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->addr, sizeof(a->addr), "%s", addr);
+	a->wsi = wsi;
+	a->connected_at = time(NULL);
+	bora_sendq_init(&a->q, LWS_PRE, (size_t)server_cfg->max_queue_bytes);
+	bora_rxbuf_init(&pss->rx, (size_t)server_cfg->max_message_bytes);
+	pss->agent = a;
+	log_debug("server", "tls session established agent=%s addr=%s",
+	    name, addr);
+	return 0;
+}
+
+static int
+agent_writeable(struct lws *wsi, struct coord_agent *a)
+{
+	struct bora_sendq_item *it = bora_sendq_peek(&a->q);
+
+	if (it == NULL)
+		return 0;
+	if (lws_write(wsi, it->buf + a->q.headroom, it->len, LWS_WRITE_TEXT) <
+	    (int)it->len) {
+		log_warnx("server", "write failed agent=%s", a->name);
+		return -1;
+	}
+	bora_sendq_pop(&a->q);
+	if (bora_sendq_peek(&a->q) != NULL)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
+{
+	struct coord_agent *a = pss->agent;
+	char text[128];
+
+	if (a == NULL)
+		return -1;
+	switch (bora_rxbuf_add(&pss->rx, in, len, lws_is_first_fragment(wsi),
+	    lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))) {
+	case BORA_RX_MORE:
+		return 0;
+	case BORA_RX_NOMEM:
+		return -1;
+	case BORA_RX_OVERSIZE:
+		snprintf(text, sizeof(text), "message is %zu bytes; the limit "
+		    "is %ld", pss->rx.total, server_cfg->max_message_bytes);
+		agent_refuse_message(a, "", text);
+		return 0;
+	case BORA_RX_READY:
+		break;
+	}
+	if (lws_frame_is_binary(wsi)) {
+		agent_refuse_message(a, "", "binary frames are not part of "
+		    "bora.v1; send JSON text");
+		return 0;
+	}
+	agent_on_message(a, pss->rx.buf, pss->rx.len);
+	return 0;
+}
+
+static int
+agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct agent_session *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return server_verify_cert(user, in, (int)len);
+	case LWS_CALLBACK_ESTABLISHED:
+		return agent_established(wsi, pss);
+	case LWS_CALLBACK_RECEIVE:
+		return agent_receive(wsi, pss, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss->agent ? agent_writeable(wsi, pss->agent) : -1;
+	case LWS_CALLBACK_CLOSED:
+		agent_session_free(pss);
+		return 0;
+	case LWS_CALLBACK_HTTP: {
+		/* Only websocket upgrades belong here. */
+		char addr[64];
+
+		wsi_peer_addr(wsi, addr, sizeof(addr));
+		log_warnx("server", "refused connection addr=%s "
+		    "reason=\"plain HTTP request on the agent port\"", addr);
+		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
+		    "bora agent port: websocket subprotocol bora.v1 only");
+		return -1;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols agent_protocols[] = {
+	{
+		.name = BORA_SUBPROTOCOL,
+		.callback = agent_callback,
+		.per_session_data_size = sizeof(struct agent_session),
+		.rx_buffer_size = 65536,
+	},
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void
+server_on_signal(int sig)
+{
+	(void)sig;
+	server_stopping = 1;
+	if (server_ctx)
+		lws_cancel_service(server_ctx);
+}
+
+/* A socket file left by a coordinator that died is removed; one that a
+ * live coordinator answers on is not. */
+static int
+server_prepare_unix_socket(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_errorx("server", "api socket path too long path=%s", path);
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		return 0;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		log_errorx("server", "another coordinator is serving path=%s",
+		    path);
+		return -1;
+	}
+	if (unlink(path) != 0) {
+		log_warn("server", "cannot remove stale socket path=%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+server_prepare_state_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_warn("server", "cannot create state directory dir=%s", dir);
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_warnx("server", "state directory is not a directory dir=%s",
+		    dir);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+		log_warn("server", "cannot make state directory private dir=%s",
+		    dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_run(const struct coord_config *cfg)
+{
+	struct lws_context_creation_info info;
+	struct lws_protocols api_list[2];
+	struct lws_vhost *vh;
+	int rc = -1, socket_ours = 0;
+
+	server_cfg = cfg;
+	if (server_prepare_state_dir(cfg->state_dir) != 0 ||
+	    server_prepare_unix_socket(cfg->api_socket) != 0)
+		return -1;
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	server_ctx = lws_create_context(&info);
+	if (server_ctx == NULL) {
+		log_errorx("server", "cannot create the event loop");
+		return -1;
+	}
+
+	/* The agent vhost: WSS with a verified client certificate. */
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "agents";
+	info.port = (int)cfg->port;
+	info.iface = cfg->listen;
+	info.protocols = agent_protocols;
+	info.ssl_cert_filepath = cfg->tls_cert;
+	info.ssl_private_key_filepath = cfg->tls_key;
+	info.ssl_ca_filepath = cfg->tls_ca;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+	vh = lws_create_vhost(server_ctx, &info);
+	if (vh == NULL) {
+		log_errorx("server", "cannot listen for agents addr=%s port=%ld "
+		    "(check tls.cert, tls.key, tls.ca and that the port is free)",
+		    cfg->listen, cfg->port);
+		goto out;
+	}
+
+	/* The operator API vhost: HTTP on a private unix socket. */
+	memset(&info, 0, sizeof(info));
+	memset(api_list, 0, sizeof(api_list));
+	api_list[0] = api_protocol;
+	info.vhost_name = "api";
+	info.options = LWS_SERVER_OPTION_UNIX_SOCK;
+	info.iface = cfg->api_socket;
+	info.port = 0;
+	info.protocols = api_list;
+	if (lws_create_vhost(server_ctx, &info) == NULL) {
+		log_errorx("server", "cannot listen on the api socket path=%s",
+		    cfg->api_socket);
+		goto out;
+	}
+	socket_ours = 1;
+	if (chmod(cfg->api_socket, 0600) != 0) {
+		log_warn("server", "cannot make api socket private path=%s",
+		    cfg->api_socket);
+		goto out;
+	}
+
+	signal(SIGINT, server_on_signal);
+	signal(SIGTERM, server_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("server", "listening for agents addr=%s port=%ld api=%s "
+	    "version=%s", cfg->listen, cfg->port, cfg->api_socket, BORA_VERSION);
+
+	while (!server_stopping)
+		if (lws_service(server_ctx, 0) < 0)
+			break;
+	log_info("server", "stopping agents=%zu bad_messages=%llu",
+	    registry_count(), (unsigned long long)server_bad_messages);
+	rc = 0;
+out:
+	lws_context_destroy(server_ctx);   /* closes every session first */
+	server_ctx = NULL;
+	steps_shutdown();
+	if (socket_ours)
+		unlink(cfg->api_socket);
+	return rc;
+}
