@@ -45,15 +45,14 @@ static struct lws_context *server_ctx;
 static volatile sig_atomic_t server_stopping;
 static uint64_t server_bad_messages;   /* refused messages, all agents */
 
-/* "addr:port" of the peer behind an SSL object (the wsi is not known yet
- * while the certificate is verified). */
+/* "addr:port" of the peer on socket fd; IPv4-mapped IPv6 shown as IPv4. */
 static void
-ssl_peer_addr(SSL *ssl, char *out, size_t outlen)
+fd_peer_addr(int fd, char *out, size_t outlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
-	int fd = ssl ? SSL_get_fd(ssl) : -1, port = 0;
+	int port = 0;
 
 	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
 		if (ss.ss_family == AF_INET) {
@@ -64,25 +63,48 @@ ssl_peer_addr(SSL *ssl, char *out, size_t outlen)
 		} else if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
-			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+			if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+				inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12],
+				    host, sizeof(host));
+			else
+				inet_ntop(AF_INET6, &in6->sin6_addr, host,
+				    sizeof(host));
 			port = ntohs(in6->sin6_port);
 		}
 	}
 	snprintf(out, outlen, "%s:%d", host, port);
 }
 
+/* The wsi is not known yet while the certificate is verified: go through
+ * the SSL object's socket. */
+static void
+ssl_peer_addr(SSL *ssl, char *out, size_t outlen)
+{
+	fd_peer_addr(ssl ? SSL_get_fd(ssl) : -1, out, outlen);
+}
+
 static void
 wsi_peer_addr(struct lws *wsi, char *out, size_t outlen)
 {
-	char host[INET6_ADDRSTRLEN + 2];
+	fd_peer_addr((int)lws_get_socket_fd(wsi), out, outlen);
+}
 
-	if (lws_get_ssl(wsi) != NULL) {
-		ssl_peer_addr(lws_get_ssl(wsi), out, outlen);
+/* A TLS handshake we end with a fatal alert (no client certificate, an
+ * unknown CA, a plain-text client on the TLS port...) is a refusal. */
+static void
+server_tls_alert(struct lws *wsi, const struct lws_ssl_info *si)
+{
+	char addr[64];
+
+	if (!(si->where & SSL_CB_WRITE_ALERT) ||
+	    (si->ret >> 8) != SSL3_AL_FATAL)
 		return;
-	}
-	if (lws_get_peer_simple(wsi, host, sizeof(host)) == NULL)
-		snprintf(host, sizeof(host), "?");
-	snprintf(out, outlen, "%s", host);
+	wsi_peer_addr(wsi, addr, sizeof(addr));
+	/* TLS 1.3's certificate_required (116) is newer than OpenSSL's
+	 * alert names. */
+	log_warnx("server", "refused connection addr=%s reason=\"tls handshake "
+	    "failed: %s\"", addr, (si->ret & 0xff) == 116 ?
+	    "no client certificate" : SSL_alert_desc_string_long(si->ret));
 }
 
 /* OpenSSL's verdict on each certificate of the chain the agent sent. */
@@ -340,6 +362,9 @@ agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return server_verify_cert(user, in, (int)len);
+	case LWS_CALLBACK_SSL_INFO:
+		server_tls_alert(wsi, in);
+		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		return agent_established(wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
@@ -444,6 +469,7 @@ server_run(const struct coord_config *cfg)
 {
 	struct lws_context_creation_info info;
 	struct lws_protocols api_list[2];
+	lws_retry_bo_t idle = { 0 };
 	struct lws_vhost *vh;
 	int rc = -1, socket_ours = 0;
 
@@ -472,6 +498,12 @@ server_run(const struct coord_config *cfg)
 	info.ssl_ca_filepath = cfg->tls_ca;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 	    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+	/* Ping an agent that has been silent for a heartbeat; hang up after
+	 * three without an answer. */
+	idle.secs_since_valid_ping = (uint16_t)cfg->heartbeat_s;
+	idle.secs_since_valid_hangup = (uint16_t)(cfg->heartbeat_s * 3);
+	info.retry_and_idle_policy = &idle;
+	info.ssl_info_event_mask = SSL_CB_ALERT;
 	vh = lws_create_vhost(server_ctx, &info);
 	if (vh == NULL) {
 		log_errorx("server", "cannot listen for agents addr=%s port=%ld "
