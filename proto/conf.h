@@ -36,18 +36,44 @@ struct bora_conf_item {
 
 /* Load path into conf (fields not in the file keep their values).
  * Returns 0, or -1 after writing every error to errbuf (lines ending in
- * '\n', truncated to errlen). */
+ * '\n', truncated to errlen), each "FILE:LINE:COLUMN: sentence" (or
+ * "FILE: sentence" when the file cannot be read). Files over 1 MiB, more
+ * than one document, a top level that is not a mapping, anchors and aliases
+ * are refused. An empty file sets nothing. A relative PATH value is made
+ * absolute against the file's directory. A MAP value replaces the map. */
 int bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
     void *conf, const char *path, char *errbuf, size_t errlen);
 
 /*
  * Apply flags from argv[first..argc) that name items. Stops at the first
  * argument that is not a flag ("--" ends flags) and returns its index in
- * *next. Returns 0, or -1 with the errors in errbuf.
+ * *next. Returns 0, or -1 with the errors in errbuf ("--flag: sentence").
+ *
+ * The flag of key "tls.cert" is --tls-cert, of "max_message_bytes"
+ * --max-message-bytes (dots and underscores become dashes); "--name VALUE"
+ * and "--name=VALUE" both work, but a separate VALUE may not start with
+ * "--". A BOOL flag takes no separate value: "--name" sets it, "--no-name"
+ * clears it, "--name=off" works too. A MAP flag replaces the whole map.
+ * Relative PATH values from flags are kept as given (relative to the cwd).
+ * "--config FILE" / "--config=FILE" is skipped as known: the daemon reads
+ * the file itself before calling this (as it handles --help). An unknown
+ * flag, including a single-dash one, is an error.
  */
 int bora_conf_apply_flags(const struct bora_conf_item *items, size_t n_items,
     void *conf, int argc, char **argv, int first, int *next,
     char *errbuf, size_t errlen);
+
+/*
+ * The daemon's own arguments, looked for in argv[first..argc) up to "--":
+ * "--config FILE" or "--config=FILE" (the last one wins) sets *path (a
+ * pointer into argv, NULL when absent); "--help" or "-h" sets *help.
+ * Returns 0, or -1 with the error in errbuf when --config has no value.
+ */
+int bora_conf_find_config(int argc, char **argv, int first,
+    const char **path, int *help, char *errbuf, size_t errlen);
+
+/* Write each line of errbuf to out as "prog: line". */
+void bora_conf_print_errors(FILE *out, const char *prog, const char *errbuf);
 
 /* Free the strings and maps the loader allocated in conf. */
 void bora_conf_free(const struct bora_conf_item *items, size_t n_items,

@@ -9,7 +9,13 @@
  * one JSON object: {"time","level","component","msg", and one member per
  * key=value pair found at the end of the message}.
  *
- * log_warn() appends ": strerror(errno)", log_warnx() does not (OpenBSD).
+ * log_warn() appends ": strerror(errno)" to the message, before its trailing
+ * key=value context (so that context stays parseable), log_warnx() does not
+ * (OpenBSD). A line is at most 8 KiB; a longer one is cut and ends in "...".
+ * Text lines write control bytes of the message (other than tab) as \n, \r
+ * or \xNN, so an event is always one line.
+ * In JSON, the members time, level, component and msg are never taken from
+ * key=value tokens (such a token stays in msg).
  * Values that could hold spaces are quoted by the caller with "%s" -> use
  * bora_log_quote() when a value comes from the network.
  */
