@@ -277,6 +277,12 @@ conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	char why[256];
 
+	/* lws may hand this first protocol events of other connections (the
+	 * step pipes' WSI_DESTROY): only the one we tagged at connect is ours. */
+	if (wsi != NULL && lws_get_opaque_user_data(wsi) != &conn &&
+	    reason != LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION)
+		return 0;
+
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
 		return conn_verify_server(user, (int)len);
@@ -317,7 +323,7 @@ conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		/* There is one connection at a time, so whichever of these
-		 * three comes (lws 4.1 may send only this one), it is ours. */
+		 * three comes (lws 4.1 may send only this one) ends it. */
 		conn_lost("connection destroyed");
 		bora_rxbuf_free(&conn.rx);
 		break;
@@ -357,6 +363,7 @@ conn_connect(lws_sorted_usec_list_t *sul)
 	i.ssl_connection = LCCSCF_USE_SSL | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	i.retry_and_idle_policy = &conn.idle_policy;
 	i.pwsi = &conn.wsi;
+	i.opaque_user_data = &conn;
 	log_debug("conn", "connecting url=%s", conn.cfg->url);
 	if (lws_client_connect_via_info(&i) == NULL) {
 		conn.wsi = NULL;

@@ -1,0 +1,902 @@
+/*
+ * api.c: the operator API (api.h), one const route table on the "http"
+ * protocol of the API vhost.
+ *
+ * Life of a request (one struct api_session per HTTP transaction, zeroed by
+ * lws; a keep-alive connection gets a fresh one per request):
+ *
+ *   LWS_CALLBACK_HTTP            method + path -> route; GET routes answer
+ *                                now, POST routes wait for their body
+ *   LWS_CALLBACK_HTTP_BODY       accumulate, capped at API_MAX_BODY
+ *   LWS_CALLBACK_HTTP_BODY_COMPLETION   dispatch the POST
+ *   LWS_CALLBACK_HTTP_WRITEABLE  write the JSON body or the event stream,
+ *                                API_WRITE_CHUNK bytes per call
+ *   LWS_CALLBACK_HTTP_DROP_PROTOCOL / LWS_CALLBACK_CLOSED_HTTP: release
+ *
+ * Every answer is written the same way: headers at once (with content-length
+ * for JSON), then the body from WRITEABLE, the last piece with
+ * LWS_WRITE_HTTP_FINAL, then lws_http_transaction_completed().
+ *
+ * The events stream has no content-length: lws_add_http_common_headers()
+ * then adds "connection: close" on HTTP/1.1, and the end of the body is the
+ * end of the connection: after the last event of a finished step we write
+ * LWS_WRITE_HTTP_FINAL and lws_http_transaction_completed() answers 1
+ * (close), or defers the close until lws has flushed what the kernel did
+ * not take yet.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "log.h"
+#include "msg.h"
+#include "registry.h"
+#include "steps.h"
+
+#define API_MAX_PATH        512        /* longer request paths get 414 */
+#define API_WRITE_CHUNK     (16 * 1024)  /* body bytes per WRITEABLE */
+#define API_HEADER_SPACE    1024
+#define API_DEFAULT_TIMEOUT 600
+#define API_MAX_INPUT_NAME  128
+#define API_MAX_PARAMS      2
+
+struct api_session;
+
+struct api_route {
+	const char *method;
+	const char *pattern;       /* "*" matches one non-empty path segment */
+	int (*handler)(struct api_session *ss);  /* 0, or -1 to hang up */
+	int has_body;              /* dispatched on BODY_COMPLETION */
+};
+
+struct api_session {
+	struct lws *wsi;
+	char method[8];
+	char path[API_MAX_PATH + 1];
+	char params[API_MAX_PARAMS][API_MAX_PATH + 1];
+	const struct api_route *route;
+
+	/* request body: grows up to the announced content-length */
+	char *body;
+	size_t body_len, body_alloc;
+	int answered;              /* response under way: the body is ignored */
+
+	/* JSON response: headers are out, body written from WRITEABLE */
+	char *resp;
+	size_t resp_len, resp_off;
+	int status;
+	int close_after;           /* hang up after the answer (413, 411) */
+
+	/* events stream */
+	int streaming;
+	struct step_watcher watch; /* watch.step is NULL once unwatched */
+	size_t ev_index;           /* next event to write */
+	size_t ev_off;             /* bytes of it already written */
+};
+
+static int api_agents_list(struct api_session *ss);
+static int api_steps_create(struct api_session *ss);
+static int api_step_get(struct api_session *ss);
+static int api_step_events(struct api_session *ss);
+
+static const struct api_route api_routes[] = {
+	{ "GET",  "/v1/agents",          api_agents_list,  0 },
+	{ "POST", "/v1/steps",           api_steps_create, 1 },
+	{ "GET",  "/v1/steps/*",         api_step_get,     0 },
+	{ "GET",  "/v1/steps/*/events",  api_step_events,  0 },
+};
+#define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
+
+static const struct {
+	enum lws_token_indexes token;
+	const char *name;
+} api_methods[] = {
+	{ WSI_TOKEN_GET_URI,     "GET" },
+	{ WSI_TOKEN_POST_URI,    "POST" },
+#if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS)
+	{ WSI_TOKEN_PUT_URI,     "PUT" },
+	{ WSI_TOKEN_PATCH_URI,   "PATCH" },
+	{ WSI_TOKEN_DELETE_URI,  "DELETE" },
+	{ WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+#endif
+	{ WSI_TOKEN_HEAD_URI,    "HEAD" },
+};
+
+/* One buffer for every write: lws runs one event loop on one thread and
+ * lws_write() copies what the kernel does not take at once. */
+static unsigned char api_wbuf[LWS_PRE + API_WRITE_CHUNK];
+
+/* ---- matching ---------------------------------------------------------- */
+
+/* Match path against pattern segment by segment; "*" captures one
+ * non-empty segment into ss->params. 1 on a match. */
+static int
+api_route_match(const char *pattern, const char *path,
+    char params[API_MAX_PARAMS][API_MAX_PATH + 1])
+{
+	int np = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || np == API_MAX_PARAMS || n > API_MAX_PATH)
+				return 0;
+			memcpy(params[np], path, n);
+			params[np][n] = '\0';
+			np++;
+			pattern++;
+			path += n;
+			continue;
+		}
+		if (*pattern != *path)
+			return 0;
+		pattern++;
+		path++;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static const char *
+api_method_name(struct lws *wsi)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(api_methods) / sizeof(api_methods[0]); i++)
+		if (lws_hdr_total_length(wsi, api_methods[i].token) > 0)
+			return api_methods[i].name;
+	return NULL;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static void
+api_session_release(struct api_session *ss)
+{
+	step_unwatch(&ss->watch);          /* no-op when not watching */
+	ss->streaming = 0;
+	free(ss->body);
+	ss->body = NULL;
+	ss->body_len = ss->body_alloc = 0;
+	free(ss->resp);
+	ss->resp = NULL;
+	ss->resp_len = ss->resp_off = 0;
+}
+
+static void
+api_log_request(const struct api_session *ss)
+{
+	char qpath[128];
+
+	log_debug("api", "request method=%s path=%s status=%d",
+	    ss->method[0] ? ss->method : "?",
+	    bora_log_quote(ss->path, qpath, sizeof(qpath)), ss->status);
+}
+
+/*
+ * Answer with status and the JSON value body (the reference is taken).
+ * extra_token/extra_value add one header (Location, Allow) when set.
+ * Writes the headers now and the body from WRITEABLE. 0, or -1 to hang up.
+ */
+static int
+api_respond(struct api_session *ss, unsigned status, json_t *body,
+    enum lws_token_indexes extra_token, const char *extra_value)
+{
+	unsigned char *start = &api_wbuf[LWS_PRE], *p = start;
+	unsigned char *end = start + API_HEADER_SPACE;
+	char *text;
+	size_t len;
+
+	ss->answered = 1;
+	ss->status = (int)status;
+	api_log_request(ss);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		log_warnx("api", "cannot encode response status=%u", status);
+		return -1;
+	}
+	/* One newline at the end, for terminals and line tools. */
+	len = strlen(text);
+	free(ss->resp);
+	ss->resp = realloc(text, len + 2);
+	if (ss->resp == NULL) {
+		free(text);
+		return -1;
+	}
+	ss->resp[len++] = '\n';
+	ss->resp[len] = '\0';
+	ss->resp_len = len;
+	ss->resp_off = 0;
+
+	if (lws_add_http_common_headers(ss->wsi, status, "application/json",
+	    (lws_filepos_t)len, &p, end))
+		return -1;
+	if (extra_value != NULL &&
+	    lws_add_http_header_by_token(ss->wsi, extra_token,
+	    (const unsigned char *)extra_value, (int)strlen(extra_value),
+	    &p, end))
+		return -1;
+	if (ss->close_after &&
+	    lws_add_http_header_by_token(ss->wsi, WSI_TOKEN_CONNECTION,
+	    (const unsigned char *)"close", 5, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(ss->wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(ss->wsi);
+	return 0;
+}
+
+/*
+ * status + {"error": code, "detail": printf(fmt, ...)}, with one more header
+ * when extra_value is set. The detail is made printable ASCII (it may quote
+ * what the client sent), so that it always encodes.
+ */
+static int api_error_h(struct api_session *ss, unsigned status,
+    const char *code, enum lws_token_indexes extra_token,
+    const char *extra_value, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int
+api_error_h(struct api_session *ss, unsigned status, const char *code,
+    enum lws_token_indexes extra_token, const char *extra_value,
+    const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	for (i = 0; detail[i]; i++)
+		if ((unsigned char)detail[i] < 0x20 ||
+		    (unsigned char)detail[i] >= 0x7f)
+			detail[i] = '?';
+	return api_respond(ss, status, json_pack("{s:s, s:s}", "error", code,
+	    "detail", detail), extra_token, extra_value);
+}
+
+#define api_error(ss, status, code, ...) \
+	api_error_h(ss, status, code, 0, NULL, __VA_ARGS__)
+
+/* Write the next piece of a JSON body; after the last, end the
+ * transaction. 0, or -1 to hang up. */
+static int
+api_write_json(struct api_session *ss)
+{
+	size_t n = ss->resp_len - ss->resp_off;
+	enum lws_write_protocol wp = LWS_WRITE_HTTP_FINAL;
+
+	if (n > API_WRITE_CHUNK) {
+		n = API_WRITE_CHUNK;
+		wp = LWS_WRITE_HTTP;
+	}
+	memcpy(&api_wbuf[LWS_PRE], ss->resp + ss->resp_off, n);
+	if (lws_write(ss->wsi, &api_wbuf[LWS_PRE], n, wp) != (int)n)
+		return -1;
+	ss->resp_off += n;
+	if (wp == LWS_WRITE_HTTP) {
+		lws_callback_on_writable(ss->wsi);
+		return 0;
+	}
+	free(ss->resp);
+	ss->resp = NULL;
+	if (ss->close_after)
+		return -1;
+	return lws_http_transaction_completed(ss->wsi) ? -1 : 0;
+}
+
+/* ---- the event stream -------------------------------------------------- */
+
+static void
+api_events_notify(struct step_watcher *w)
+{
+	struct api_session *ss = w->user;
+
+	lws_callback_on_writable(ss->wsi);
+}
+
+/*
+ * Copy the events from ss->ev_index on (each line + "\n") into one write of
+ * at most API_WRITE_CHUNK bytes; a long line spans several writes. When the
+ * step is done and every event is out, that write is the final one and the
+ * transaction ends (the connection closes: no content-length).
+ */
+static int
+api_write_events(struct api_session *ss)
+{
+	struct coord_step *s = ss->watch.step;
+	struct lws *wsi = ss->wsi;
+	unsigned char *out = &api_wbuf[LWS_PRE];
+	size_t n = 0, len, take;
+	const char *line;
+	int done;
+
+	if (s == NULL)                     /* the step was forgotten */
+		return -1;
+	while (n < API_WRITE_CHUNK &&
+	    (line = step_event(s, ss->ev_index, &len)) != NULL) {
+		/* line bytes, then its newline at offset len */
+		take = len + 1 - ss->ev_off;
+		if (take > API_WRITE_CHUNK - n)
+			take = API_WRITE_CHUNK - n;
+		if (ss->ev_off + take > len) {
+			memcpy(out + n, line + ss->ev_off, len - ss->ev_off);
+			out[n + len - ss->ev_off] = '\n';
+		} else
+			memcpy(out + n, line + ss->ev_off, take);
+		n += take;
+		ss->ev_off += take;
+		if (ss->ev_off == len + 1) {
+			ss->ev_index++;
+			ss->ev_off = 0;
+		}
+	}
+	done = step_state(s) == STEP_DONE &&
+	    ss->ev_index == step_event_count(s);
+	if (n == 0 && !done)
+		return 0;                  /* woken with nothing new */
+	if (lws_write(ss->wsi, out, n,
+	    done ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	if (!done) {
+		if (ss->ev_index < step_event_count(s))
+			lws_callback_on_writable(ss->wsi);
+		return 0;
+	}
+	log_debug("api", "events stream ended step=%s events=%zu",
+	    step_id(s), ss->ev_index);
+	step_unwatch(&ss->watch);
+	ss->streaming = 0;
+	/* ss may be gone after this call (lws frees it on a new transaction) */
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	/* Deferred until lws has flushed the tail; a backstop in case. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 30);
+	return 0;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
+
+struct api_agent_list {
+	struct coord_agent **v;
+	size_t n, cap;
+};
+
+static void
+api_agent_collect(struct coord_agent *a, void *ctx)
+{
+	struct api_agent_list *l = ctx;
+
+	if (l->n < l->cap)
+		l->v[l->n++] = a;
+}
+
+static int
+api_agent_cmp(const void *a, const void *b)
+{
+	const struct coord_agent *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* GET /v1/agents -> {"agents": [agent_to_json, ...]} sorted by name */
+static int
+api_agents_list(struct api_session *ss)
+{
+	struct api_agent_list l = { NULL, 0, registry_count() };
+	json_t *arr, *o;
+	size_t i;
+
+	if (l.cap > 0 && (l.v = calloc(l.cap, sizeof(*l.v))) == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	if (l.cap > 0) {
+		registry_foreach(api_agent_collect, &l);
+		qsort(l.v, l.n, sizeof(*l.v), api_agent_cmp);
+	}
+	arr = json_array();
+	for (i = 0; arr != NULL && i < l.n; i++) {
+		o = agent_to_json(l.v[i]);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	free(l.v);
+	if (arr == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	return api_respond(ss, 200, json_pack("{s:o}", "agents", arr), 0, NULL);
+}
+
+static int
+api_kind_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > BORA_MAX_KIND)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") == n;
+}
+
+/* An input becomes an environment variable: [A-Za-z_][A-Za-z0-9_]*. */
+static int
+api_input_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > API_MAX_INPUT_NAME || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_") == n;
+}
+
+static int
+api_spec_script(const json_t *spec, char *err, size_t errlen)
+{
+	const json_t *script = json_object_get(spec, "script");
+
+	if (script == NULL) {
+		snprintf(err, errlen, "spec.script: required (the script text)");
+		return -1;
+	}
+	if (!json_is_string(script)) {
+		snprintf(err, errlen, "spec.script: expected a string");
+		return -1;
+	}
+	return 0;
+}
+
+/* The step kinds the API takes, each with the check of its spec. */
+static const struct {
+	const char *kind;
+	int (*check_spec)(const json_t *spec, char *err, size_t errlen);
+} api_kinds[] = {
+	{ "script", api_spec_script },
+};
+
+struct api_step_req {
+	const char *agent;
+	const char *kind;
+	json_t *spec;
+	json_t *inputs;            /* NULL when absent or null */
+	uint32_t timeout_s;
+};
+
+/*
+ * Validate the body of POST /v1/steps; strings and values point into root.
+ * 0, or -1 with one sentence in err that starts with the field path.
+ */
+static int
+api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
+    size_t errlen)
+{
+	static const char *const known[] = {
+		"agent", "kind", "spec", "inputs", "timeout"
+	};
+	const char *key;
+	json_t *v, *item;
+	size_t i, run_bytes;
+	int ok;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->timeout_s = API_DEFAULT_TIMEOUT;
+	json_object_foreach(root, key, v) {
+		for (ok = 0, i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(key, known[i]) == 0)
+				ok = 1;
+		if (!ok) {
+			char q[80];
+
+			snprintf(err, errlen, "%s: unknown field (known: agent, "
+			    "kind, spec, inputs, timeout)",
+			    bora_log_quote(key, q, sizeof(q)));
+			return -1;
+		}
+	}
+
+	v = json_object_get(root, "agent");
+	if (v == NULL) {
+		snprintf(err, errlen, "agent: required");
+		return -1;
+	}
+	if (!json_is_string(v) || !bora_name_valid(json_string_value(v))) {
+		snprintf(err, errlen, "agent: expected an agent name (1 to %d "
+		    "characters of A-Z a-z 0-9 . _ -, starting with a letter or "
+		    "digit)", BORA_MAX_NAME);
+		return -1;
+	}
+	rq->agent = json_string_value(v);
+
+	v = json_object_get(root, "kind");
+	if (v == NULL) {
+		snprintf(err, errlen, "kind: required (\"script\")");
+		return -1;
+	}
+	if (!json_is_string(v) || !api_kind_valid(json_string_value(v))) {
+		snprintf(err, errlen, "kind: expected a step kind like "
+		    "\"script\"");
+		return -1;
+	}
+	rq->kind = json_string_value(v);
+
+	v = json_object_get(root, "spec");
+	if (v == NULL) {
+		snprintf(err, errlen, "spec: required (an object)");
+		return -1;
+	}
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "spec: expected an object");
+		return -1;
+	}
+	rq->spec = v;
+	for (ok = 0, i = 0; i < sizeof(api_kinds) / sizeof(api_kinds[0]); i++)
+		if (strcmp(rq->kind, api_kinds[i].kind) == 0) {
+			if (api_kinds[i].check_spec(rq->spec, err, errlen) != 0)
+				return -1;
+			ok = 1;
+		}
+	if (!ok) {
+		snprintf(err, errlen, "kind: unknown step kind \"%s\" (known: "
+		    "script)", rq->kind);
+		return -1;
+	}
+
+	v = json_object_get(root, "inputs");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_object(v)) {
+			snprintf(err, errlen, "inputs: expected an object");
+			return -1;
+		}
+		json_object_foreach(v, key, item) {
+			if (!api_input_name_valid(key)) {
+				char q[80];
+
+				snprintf(err, errlen, "inputs.%s: an input name "
+				    "becomes an environment variable: 1 to %d "
+				    "of A-Z a-z 0-9 _, not starting with a digit",
+				    bora_log_quote(key, q, sizeof(q)),
+				    API_MAX_INPUT_NAME);
+				return -1;
+			}
+		}
+		rq->inputs = v;
+	}
+
+	v = json_object_get(root, "timeout");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > BORA_MAX_TIMEOUT_S) {
+			snprintf(err, errlen, "timeout: expected an integer from "
+			    "1 to %d", BORA_MAX_TIMEOUT_S);
+			return -1;
+		}
+		rq->timeout_s = (uint32_t)json_integer_value(v);
+	}
+
+	/* The run message must fit what an agent takes; leave room for the
+	 * envelope (type, step id, kind, timeout). */
+	run_bytes = json_dumpb(rq->spec, NULL, 0, JSON_COMPACT);
+	if (rq->inputs)
+		run_bytes += json_dumpb(rq->inputs, NULL, 0, JSON_COMPACT);
+	if (run_bytes > BORA_MAX_MESSAGE_BYTES - 1024) {
+		snprintf(err, errlen, "spec, inputs: %zu bytes as JSON; a step "
+		    "must fit in one %d-byte message", run_bytes,
+		    BORA_MAX_MESSAGE_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
+/* POST /v1/steps -> 201 step_to_json, Location: /v1/steps/ID */
+static int
+api_steps_create(struct api_session *ss)
+{
+	struct api_step_req rq;
+	struct coord_step *s;
+	json_error_t jerr;
+	json_t *root;
+	char err[512], location[BORA_MAX_STEP_ID + 16];
+
+	if (ss->body_len == 0)
+		return api_error(ss, 400, "bad_request",
+		    "body: expected a JSON object, got an empty body");
+	root = json_loadb(ss->body, ss->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return api_error(ss, 400, "bad_request",
+		    "body: invalid JSON at line %d column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return api_error(ss, 400, "bad_request",
+		    "body: expected a JSON object");
+	}
+	if (api_step_req_parse(root, &rq, err, sizeof(err)) != 0) {
+		json_decref(root);
+		return api_error(ss, 400, "bad_request", "%s", err);
+	}
+	s = steps_submit(rq.agent, rq.kind, rq.spec, rq.inputs, rq.timeout_s,
+	    err, sizeof(err));
+	json_decref(root);
+	if (s == NULL)
+		return api_error(ss, 400, "bad_request", "%s", err);
+	snprintf(location, sizeof(location), "/v1/steps/%s", step_id(s));
+	return api_respond(ss, 201, step_to_json(s), WSI_TOKEN_HTTP_LOCATION,
+	    location);
+}
+
+static struct coord_step *
+api_step_lookup(struct api_session *ss)
+{
+	const char *id = ss->params[0];
+
+	return bora_step_id_valid(id) ? steps_find(id) : NULL;
+}
+
+/* GET /v1/steps/ID -> step_to_json */
+static int
+api_step_get(struct api_session *ss)
+{
+	struct coord_step *s = api_step_lookup(ss);
+	char q[128];
+
+	if (s == NULL)
+		return api_error(ss, 404, "not_found", "no step %s",
+		    bora_log_quote(ss->params[0], q, sizeof(q)));
+	return api_respond(ss, 200, step_to_json(s), 0, NULL);
+}
+
+/* GET /v1/steps/ID/events -> NDJSON, live until the step is done */
+static int
+api_step_events(struct api_session *ss)
+{
+	unsigned char *start = &api_wbuf[LWS_PRE], *p = start;
+	unsigned char *end = start + API_HEADER_SPACE;
+	struct coord_step *s = api_step_lookup(ss);
+	char q[128];
+
+	if (s == NULL)
+		return api_error(ss, 404, "not_found", "no step %s",
+		    bora_log_quote(ss->params[0], q, sizeof(q)));
+	ss->answered = 1;
+	ss->status = 200;
+	api_log_request(ss);
+	/* No content-length: lws adds "connection: close" (HTTP/1.1). */
+	if (lws_add_http_common_headers(ss->wsi, 200, "application/x-ndjson",
+	    LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end))
+		return -1;
+	if (lws_add_http_header_by_token(ss->wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+	    (const unsigned char *)"no-store", 8, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(ss->wsi, start, &p, end))
+		return -1;
+	/* Long-lived: give back the header table (a pooled resource) and
+	 * drop the pending HTTP timeout. (lws_http_mark_sse() does both but
+	 * logs an error on HTTP/1.) */
+	lws_http_headers_detach(ss->wsi);
+	lws_set_timeout(ss->wsi, NO_PENDING_TIMEOUT, 0);
+	ss->watch.notify = api_events_notify;
+	ss->watch.user = ss;
+	step_watch(s, &ss->watch);
+	ss->streaming = 1;
+	ss->ev_index = ss->ev_off = 0;
+	lws_callback_on_writable(ss->wsi);
+	return 0;
+}
+
+/* ---- the protocol callback --------------------------------------------- */
+
+/* Content-Length of the request: 0 and *len, -1 when absent, -2 when
+ * malformed. */
+static int
+api_content_length(struct lws *wsi, size_t *len)
+{
+	char buf[32], *endp;
+	unsigned long long v;
+	int n;
+
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	if (n <= 0)
+		return -1;
+	if (n >= (int)sizeof(buf) ||
+	    lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
+		return -2;
+	if (buf[0] < '0' || buf[0] > '9')
+		return -2;
+	errno = 0;
+	v = strtoull(buf, &endp, 10);
+	if (errno != 0 || *endp != '\0')
+		return -2;
+	*len = v > (unsigned long long)SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
+}
+
+/* "Expect: 100-continue" (curl sends it for large bodies): say so, or the
+ * client waits a second before it sends the body. HTTP/1.1 only. */
+static int
+api_maybe_continue(struct api_session *ss)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	char buf[32];
+
+	if (lws_hdr_total_length(ss->wsi, WSI_TOKEN_HTTP_EXPECT) <= 0 ||
+	    lws_hdr_copy(ss->wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_EXPECT) < 0 ||
+	    strcasecmp(buf, "100-continue") != 0)
+		return 0;
+	memcpy(&api_wbuf[LWS_PRE], cont, sizeof(cont) - 1);
+	if (lws_write(ss->wsi, &api_wbuf[LWS_PRE], sizeof(cont) - 1,
+	    LWS_WRITE_HTTP) != (int)sizeof(cont) - 1)
+		return -1;
+	return 0;
+}
+
+/* A new request: route it. 0, or -1 to hang up. */
+static int
+api_on_request(struct api_session *ss, struct lws *wsi, const char *in,
+    size_t len)
+{
+	const struct api_route *r;
+	const char *method;
+	char allow[64], q[128];
+	size_t i, body_len = 0;
+	int path_hit = 0, cl;
+
+	api_session_release(ss);
+	memset(ss, 0, sizeof(*ss));
+	ss->wsi = wsi;
+	method = api_method_name(wsi);
+	snprintf(ss->method, sizeof(ss->method), "%s", method ? method : "?");
+	if (method != NULL && strcmp(method, "HEAD") == 0)
+		ss->close_after = 1;   /* we answer with a body: no reuse */
+	if (len > API_MAX_PATH) {
+		snprintf(ss->path, sizeof(ss->path), "%.*s...", 64, in);
+		ss->close_after = 1;
+		return api_error(ss, 414, "uri_too_long",
+		    "request path is over %d bytes", API_MAX_PATH);
+	}
+	memcpy(ss->path, in, len);
+	ss->path[len] = '\0';
+
+	allow[0] = '\0';
+	for (i = 0; i < API_N_ROUTES; i++) {
+		if (!api_route_match(api_routes[i].pattern, ss->path,
+		    ss->params))
+			continue;
+		path_hit = 1;
+		if (method && strcmp(method, api_routes[i].method) == 0) {
+			ss->route = &api_routes[i];
+			break;
+		}
+		if (!strstr(allow, api_routes[i].method))
+			snprintf(allow + strlen(allow),
+			    sizeof(allow) - strlen(allow), "%s%s",
+			    allow[0] ? ", " : "", api_routes[i].method);
+	}
+	r = ss->route;
+	cl = api_content_length(wsi, &body_len);
+	if (r == NULL && !path_hit)
+		return api_error(ss, 404, "not_found", "no route %s %s "
+		    "(see docs/api.md)", ss->method,
+		    bora_log_quote(ss->path, q, sizeof(q)));
+	if (r == NULL)
+		return api_error_h(ss, 405, "method_not_allowed",
+		    WSI_TOKEN_HTTP_ALLOW, allow, "%s takes %s",
+		    bora_log_quote(ss->path, q, sizeof(q)), allow);
+	if (!r->has_body)
+		return r->handler(ss);
+
+	/* POST: the body comes in LWS_CALLBACK_HTTP_BODY. lws 4.1 reads a
+	 * request body by Content-Length only: a chunked one is refused. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		ss->close_after = 1;   /* the chunks would follow */
+		return api_error(ss, 411, "length_required",
+		    "send the body with a Content-Length header, not chunked");
+	}
+	if (cl == -1)                  /* no length, no coding: no body */
+		return r->handler(ss);
+	if (cl == -2) {
+		ss->close_after = 1;
+		return api_error(ss, 400, "bad_request",
+		    "Content-Length: expected a decimal number");
+	}
+	if (body_len > API_MAX_BODY) {
+		ss->close_after = 1;
+		return api_error(ss, 413, "too_large", "request body of %zu "
+		    "bytes is over the limit of %d bytes", body_len,
+		    API_MAX_BODY);
+	}
+	return api_maybe_continue(ss);
+}
+
+/* A piece of the request body. 0, or -1 to hang up. */
+static int
+api_on_body(struct api_session *ss, const void *in, size_t len)
+{
+	size_t want;
+	char *grown;
+
+	if (ss->answered || len == 0)
+		return 0;
+	if (ss->body_len + len > API_MAX_BODY) {
+		ss->close_after = 1;
+		return api_error(ss, 413, "too_large", "request body is over "
+		    "the limit of %d bytes", API_MAX_BODY);
+	}
+	if (ss->body_len + len > ss->body_alloc) {
+		want = ss->body_alloc ? ss->body_alloc : 16 * 1024;
+		while (want < ss->body_len + len)
+			want *= 2;
+		if (want > API_MAX_BODY)
+			want = API_MAX_BODY;
+		grown = realloc(ss->body, want);
+		if (grown == NULL) {
+			ss->close_after = 1;
+			return api_error(ss, 500, "internal", "out of memory");
+		}
+		ss->body = grown;
+		ss->body_alloc = want;
+	}
+	memcpy(ss->body + ss->body_len, in, len);
+	ss->body_len += len;
+	return 0;
+}
+
+static int
+api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct api_session *ss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (ss == NULL)
+			return -1;
+		return api_on_request(ss, wsi, in ? in : "", in ? len : 0)
+		    ? -1 : 0;
+
+	case LWS_CALLBACK_HTTP_BODY:
+		if (ss == NULL || ss->route == NULL)
+			return 0;
+		return api_on_body(ss, in, len) ? -1 : 0;
+
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (ss == NULL || ss->route == NULL || ss->answered)
+			return 0;
+		return ss->route->handler(ss) ? -1 : 0;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (ss == NULL)
+			return 0;
+		if (ss->resp != NULL)
+			return api_write_json(ss) ? -1 : 0;
+		if (ss->streaming)
+			return api_write_events(ss) ? -1 : 0;
+		return 0;
+
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (ss != NULL)
+			api_session_release(ss);
+		return 0;
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return -1;                 /* no websockets on the API */
+
+	default:
+		return 0;
+	}
+}
+
+const struct lws_protocols api_protocol = {
+	.name = "http",
+	.callback = api_callback,
+	.per_session_data_size = sizeof(struct api_session),
+	.rx_buffer_size = 0,
+	.tx_packet_size = API_WRITE_CHUNK,
+};

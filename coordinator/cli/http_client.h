@@ -1,0 +1,69 @@
+/*
+ * http_client.h: the CLI's small blocking HTTP/1.1 client, over a unix
+ * socket for now (TCP + TLS come with the REST issue).
+ *
+ * One request per connection ("Connection: close"). The response body is
+ * read by Content-Length, by chunked transfer coding, or until the server
+ * closes. Everything read from the network is capped: the status line and
+ * headers (HTTP_MAX_HEADER), a collected body (HTTP_MAX_BODY), one streamed
+ * line (HTTP_MAX_LINE), one chunk-size line.
+ */
+#ifndef BORA_CLI_HTTP_CLIENT_H
+#define BORA_CLI_HTTP_CLIENT_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_HEADER  (64 * 1024)
+#define HTTP_MAX_BODY    (64 * 1024 * 1024)
+#define HTTP_MAX_LINE    (16 * 1024 * 1024)
+
+/* Results: 0, HTTP_ERR (err says what), HTTP_ERR_CONNECT (could not
+ * connect; err holds only strerror() so the caller can add its hint),
+ * HTTP_STOPPED (the line callback asked to stop). */
+#define HTTP_ERR          (-1)
+#define HTTP_ERR_CONNECT  (-2)
+#define HTTP_STOPPED      (-3)
+
+struct http_request {
+	const char *socket_path;   /* AF_UNIX path */
+	const char *method;        /* "GET", "POST" */
+	const char *path;          /* "/v1/agents": printable ASCII, no spaces */
+	const char *body;          /* JSON, or NULL for none */
+	size_t body_len;
+	int timeout_s;             /* per read/write; 0 waits forever */
+};
+
+struct http_response {
+	int status;                /* 200, 404, ... */
+	char reason[64];
+	char content_type[128];
+	char *body;                /* malloc'ed, NUL-terminated (the bytes may
+	                              hold NULs: use body_len); NULL when the
+	                              body went to a line callback */
+	size_t body_len;
+};
+
+/* Called per line of a streamed body, without its "\n" (or "\r\n"), NUL-
+ * terminated at line[len]; empty lines are skipped. Return 0 to go on,
+ * non-zero to stop reading (http_stream() then returns HTTP_STOPPED). */
+typedef int (*http_line_fn)(const char *line, size_t len, void *ctx);
+
+/*
+ * Send rq, read the whole response into *resp (free with
+ * http_response_free(), also after an error). Returns 0 for any HTTP
+ * status; the status is the caller's to judge.
+ */
+int http_do(const struct http_request *rq, struct http_response *resp,
+    char *err, size_t errlen);
+
+/*
+ * Like http_do(), but a 2xx body is handed to fn line by line as bytes
+ * arrive (NDJSON), and resp->body stays NULL; any other status is collected
+ * into resp->body (an error document).
+ */
+int http_stream(const struct http_request *rq, http_line_fn fn, void *ctx,
+    struct http_response *resp, char *err, size_t errlen);
+
+void http_response_free(struct http_response *resp);
+
+#endif
