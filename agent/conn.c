@@ -337,7 +337,7 @@ const struct lws_protocols conn_protocol = {
 	.name = BORA_SUBPROTOCOL,
 	.callback = conn_callback,
 	.per_session_data_size = 0,
-	.rx_buffer_size = 65536,
+	.rx_buffer_size = 4096,     /* rxbuf.c joins larger messages */
 };
 
 static void

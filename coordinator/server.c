@@ -362,6 +362,10 @@ agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return server_verify_cert(user, in, (int)len);
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* Idle TLS sessions give their read/write buffers back. */
+		SSL_CTX_set_mode((SSL_CTX *)user, SSL_MODE_RELEASE_BUFFERS);
+		return 0;
 	case LWS_CALLBACK_SSL_INFO:
 		server_tls_alert(wsi, in);
 		return 0;
@@ -396,7 +400,10 @@ static const struct lws_protocols agent_protocols[] = {
 		.name = BORA_SUBPROTOCOL,
 		.callback = agent_callback,
 		.per_session_data_size = sizeof(struct agent_session),
-		.rx_buffer_size = 65536,
+		/* lws keeps a buffer this size per connection; larger messages
+		 * arrive in pieces that rxbuf.c joins. Small keeps an idle agent
+		 * cheap. */
+		.rx_buffer_size = 4096,
 	},
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
