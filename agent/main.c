@@ -44,6 +44,23 @@ agent_prepare_state_dir(const char *dir)
 	return 0;
 }
 
+/* Steps run in directories under the state directory and are given paths
+ * in it, so it must not depend on the current directory. */
+static int
+agent_absolute_state_dir(struct agent_config *cfg)
+{
+	char *abs = realpath(cfg->state_dir, NULL);
+
+	if (abs == NULL) {
+		log_warn("main", "cannot resolve state directory dir=%s",
+		    cfg->state_dir);
+		return -1;
+	}
+	free(cfg->state_dir);
+	cfg->state_dir = abs;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -58,7 +75,8 @@ main(int argc, char **argv)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),
 	    (enum bora_log_format)bora_log_format_parse(cfg.log_format));
-	if (agent_prepare_state_dir(cfg.state_dir) != 0)
+	if (agent_prepare_state_dir(cfg.state_dir) != 0 ||
+	    agent_absolute_state_dir(&cfg) != 0)
 		goto out;
 
 	/* conn_protocol must come first: it answers the server certificate
