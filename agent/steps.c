@@ -216,6 +216,8 @@ steps_stream_pause(struct steps_stream *s)
 {
 	if (s->paused)
 		return;
+	log_debug("steps", "send queue full, pausing output step=%s stream=%s",
+	    s->step->id, bora_stream_name(s->which));
 	s->paused = 1;
 	TAILQ_INSERT_TAIL(&steps.paused, s, pause_link);
 	if (s->wsi)
@@ -614,6 +616,9 @@ steps_on_stream_close(struct steps_stream *s, struct lws *wsi)
 	if (s->paused && !s->closing && fd >= 0) {
 		/* POLLHUP while paused: what is left is still in the pipe. */
 		s->drain_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		log_debug("steps", "output ended while paused, keeping the "
+		    "rest for later step=%s stream=%s", s->step->id,
+		    bora_stream_name(s->which));
 		if (s->drain_fd < 0)
 			log_warn("steps", "cannot keep the pipe for the rest of "
 			    "its output step=%s stream=%s", s->step->id,

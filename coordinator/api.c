@@ -204,11 +204,13 @@ api_respond(struct api_session *ss, unsigned status, json_t *body,
 	/* One newline at the end, for terminals and line tools. */
 	len = strlen(text);
 	free(ss->resp);
-	ss->resp = realloc(text, len + 2);
+	ss->resp = malloc(len + 2);
 	if (ss->resp == NULL) {
 		free(text);
 		return -1;
 	}
+	memcpy(ss->resp, text, len);
+	free(text);
 	ss->resp[len++] = '\n';
 	ss->resp[len] = '\0';
 	ss->resp_len = len;

@@ -30,7 +30,7 @@ stop() {  # stop NAME PID: SIGTERM, then wait for it (SIGKILL after 10 s)
 	local name=$1 pid=$2 i=0 rc=0
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -39,7 +39,7 @@ stop() {  # stop NAME PID: SIGTERM, then wait for it (SIGKILL after 10 s)
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || rc=$?
-	if [ $rc -eq 0 ]; then
+	if [ "$rc" -eq 0 ]; then
 		say "$name stopped cleanly"
 	else
 		say "$name exited with status $rc; its log:"
