@@ -93,6 +93,12 @@ conn_lost(const char *why)
 	conn.up = 0;
 	conn.wsi = NULL;
 	bora_sendq_clear(&conn.q);
+	/* Paused pipes resume: while disconnected their output is counted and
+	 * dropped instead of blocking the step on a full pipe. */
+	if (conn.want_space && !conn.stopping) {
+		conn.want_space = 0;
+		steps_on_send_space();
+	}
 	conn_schedule_retry(why);
 }
 

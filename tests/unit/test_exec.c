@@ -356,7 +356,7 @@ test_group_kill(void **state)
 	size_t len = 0;
 	ssize_t n;
 	pid_t bg, r;
-	int status, reaped_bg = 0;
+	int status;
 	int64_t deadline;
 
 	(void)state;
@@ -389,7 +389,9 @@ test_group_kill(void **state)
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 
-	/* Reap every orphan of the group (the sleeps), bounded. */
+	/* Reap every orphan of the group (the sleeps), bounded. The shell
+	 * may have reaped the background sleep itself between the group's
+	 * SIGKILLs, so it is not necessarily among them. */
 	deadline = now_ms() + WAIT_MS;
 	for (;;) {
 		r = waitpid(-1, &status, WNOHANG);
@@ -404,10 +406,7 @@ test_group_kill(void **state)
 		}
 		assert_true(WIFSIGNALED(status));
 		assert_int_equal(WTERMSIG(status), SIGKILL);
-		if (r == bg)
-			reaped_bg = 1;
 	}
-	assert_true(reaped_bg);
 	assert_int_equal(kill(bg, 0), -1);
 	assert_int_equal(errno, ESRCH);
 	assert_false(alive(bg));
