@@ -301,6 +301,7 @@ api_events_notify(struct step_watcher *w)
 {
 	struct api_session *ss = w->user;
 
+	lws_rx_flow_control(ss->wsi, 1);
 	lws_callback_on_writable(ss->wsi);
 }
 
@@ -342,14 +343,19 @@ api_write_events(struct api_session *ss)
 	}
 	done = step_state(s) == STEP_DONE &&
 	    ss->ev_index == step_event_count(s);
-	if (n == 0 && !done)
-		return 0;                  /* woken with nothing new */
-	if (lws_write(ss->wsi, out, n,
+	if (n > 0 && lws_write(ss->wsi, out, n,
 	    done ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	if (!done) {
 		if (ss->ev_index < step_event_count(s))
 			lws_callback_on_writable(ss->wsi);
+		else
+			/* Idle until the step has news. lws 4.1 does not read
+			 * a connection whose response is still going out, so
+			 * a client that hung up would leave POLLIN set and the
+			 * loop spinning: stop polling for input meanwhile; the
+			 * hang-up shows at the next write. */
+			lws_rx_flow_control(ss->wsi, 0);
 		return 0;
 	}
 	log_debug("api", "events stream ended step=%s events=%zu",
