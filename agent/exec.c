@@ -16,6 +16,7 @@
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -28,6 +29,7 @@ enum exec_stage {
 	EXEC_STAGE_DEVNULL,
 	EXEC_STAGE_FDS,
 	EXEC_STAGE_CHDIR,
+	EXEC_STAGE_IDS,
 	EXEC_STAGE_EXEC,
 };
 
@@ -48,6 +50,8 @@ exec_stage_name(int stage)
 		return "dup2";
 	case EXEC_STAGE_CHDIR:
 		return "chdir";
+	case EXEC_STAGE_IDS:
+		return "setgroups/setgid/setuid";
 	default:
 		return "exec";
 	}
@@ -70,6 +74,7 @@ exec_req_free(struct exec_req *req)
 	free(req->envp);
 	free(req->path);
 	free(req->dir);
+	free(req->groups);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -166,6 +171,10 @@ exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w)
 	    (err_w = exec_child_high(err_w)) < 0 ||
 	    dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		exec_child_fail(rep_w, EXEC_STAGE_FDS);
+	if (req->set_ids && (setgroups(req->ngroups, req->groups) != 0 ||
+	    setgid(req->gid) != 0 || setuid(req->uid) != 0))
+		exec_child_fail(rep_w, EXEC_STAGE_IDS);
+	/* after dropping: the user must be able to enter its directory */
 	if (chdir(req->dir) != 0)
 		exec_child_fail(rep_w, EXEC_STAGE_CHDIR);
 	exec_child_cloexec_rest();

@@ -7,7 +7,9 @@
  * empty signal mask and exactly the environment it is given. A failure
  * between fork and exec (chdir, execve, ...) is reported to the parent
  * through a close-on-exec pipe, so "the interpreter does not exist" is an
- * error of exec_start(), not an exit code 127.
+ * error of exec_start(), not an exit code 127. With set_ids the child
+ * drops to the request's uid, gid and supplementary groups (computed by
+ * the caller: initgroups() is not safe between fork and exec).
  *
  * No threads, no signal handlers: the caller watches the pidfd (readable
  * once the process has exited) and reaps the pid with waitpid().
@@ -24,6 +26,11 @@ struct exec_req {
 	char **argv;    /* NULL-terminated, argv[0] included */
 	char **envp;    /* NULL-terminated: the process's whole environment */
 	char *dir;      /* working directory */
+	int set_ids;    /* 1: become uid/gid with groups before execve() */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;  /* supplementary groups (owned), ngroups of them */
+	size_t ngroups;
 };
 
 /* Free what req owns and zero it; safe on a zeroed request. */

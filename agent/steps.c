@@ -63,6 +63,8 @@
 #define STEPS_ERR_MAX       512    /* result.error; the protocol takes 1024 */
 #define STEPS_REASON_MAX    256    /* bytes of a cancel reason we keep */
 #define STEPS_STOP_WAIT_MS  1000   /* at shutdown, for killed steps to die */
+#define STEPS_KEEP_MAX      (64 * 1024)  /* last bytes of a stream kept for
+                                            the result (deploy_stdout) */
 
 enum steps_fd { STEPS_FD_STDOUT, STEPS_FD_STDERR, STEPS_FD_PIDFD };
 
@@ -86,6 +88,8 @@ struct steps_stream {
 	uint64_t bytes;             /* bytes the step wrote, kept or not */
 	char tail[4];               /* start of a UTF-8 sequence cut by a read */
 	size_t tail_len;
+	char *keep;                 /* its last bytes (STEPS_KEEP_MAX), raw */
+	size_t keep_len, keep_cap;
 	TAILQ_ENTRY(steps_stream) pause_link;
 };
 
@@ -112,6 +116,10 @@ struct step {
 	lws_sorted_usec_list_t grace_sul;
 	int has_dir;                    /* remove dir on ack */
 	char dir[PATH_MAX];
+	char work[PATH_MAX];            /* the step's files, if not dir ("") */
+	const struct runner *runner;    /* NULL until the runner is known */
+	struct runner_user user;
+	json_t *spec, *inputs;          /* of the run (references), for finish */
 	json_t *result;                 /* bora_result_to_json(), owned */
 };
 
@@ -265,6 +273,7 @@ steps_free(struct step *st)
 		if (st->s[i].drain_fd >= 0)
 			close(st->s[i].drain_fd);
 		st->s[i].drain_fd = -1;
+		free(st->s[i].keep);
 	}
 	steps_drop_wsi(&st->pid_wsi);
 	for (pp = &steps.hash[steps_hash(st->id)]; *pp; pp = &(*pp)->hash_next)
@@ -279,6 +288,9 @@ steps_free(struct step *st)
 		steps.results_pending--;
 	steps.count--;
 	json_decref(st->result);
+	json_decref(st->spec);
+	json_decref(st->inputs);
+	runners_user_free(&st->user);
 	free(st->cancel_reason);
 	free(st->id);
 	free(st);
@@ -393,6 +405,99 @@ steps_fail(struct step *st, enum bora_status status, const char *fmt, ...)
 	steps_complete(st, &res);
 }
 
+/* What the stream kept, as valid UTF-8 starting with "...[truncated N
+ * bytes]\n" when its start is gone. malloc'ed; NULL if out of memory. */
+static char *
+steps_kept_text(const struct steps_stream *s)
+{
+	const char *p = s->keep ? s->keep : "";
+	size_t len = s->keep_len, skip = 0, i, n, m;
+	uint64_t dropped = s->bytes - s->keep_len;
+	char *out, *raw;
+
+	if (dropped > 0)        /* do not start inside a UTF-8 sequence */
+		while (skip < 3 && skip < len &&
+		    ((unsigned char)p[skip] & 0xC0) == 0x80)
+			skip++;
+	if ((raw = malloc(len - skip + 1)) == NULL)
+		return NULL;
+	memcpy(raw, p + skip, len - skip);
+	for (i = 0; i < len - skip; i++)
+		if (raw[i] == '\0')
+			raw[i] = (char)0xFF;    /* becomes U+FFFD */
+	if ((out = malloc(64 + 3 * (len - skip) + 1)) == NULL) {
+		free(raw);
+		return NULL;
+	}
+	m = 0;
+	if (dropped > 0)
+		m = (size_t)snprintf(out, 64, "...[truncated %llu bytes]\n",
+		    (unsigned long long)(dropped + skip));
+	n = bora_utf8_sanitize(raw, len - skip, out + m);
+	out[m + n] = '\0';
+	free(raw);
+	return out;
+}
+
+/* Let the step's runner map what happened to status and outputs; text
+ * (n bytes) may receive res->error. */
+static void
+steps_finish_runner(struct step *st, struct bora_result *res, char *text,
+    size_t n)
+{
+	struct runner_done d;
+	char note[STEPS_ERR_MAX], *out, *err;
+	size_t used;
+	int i;
+
+	if (st->runner == NULL || st->runner->finish == NULL)
+		return;
+	out = steps_kept_text(&st->s[BORA_STREAM_STDOUT]);
+	err = steps_kept_text(&st->s[BORA_STREAM_STDERR]);
+	if (out == NULL || err == NULL) {
+		log_errorx("steps", "out of memory making the result step=%s",
+		    st->id);
+		goto out;
+	}
+	memset(&d, 0, sizeof(d));
+	d.spec = st->spec;
+	d.inputs = st->inputs;
+	d.dir = st->work[0] ? st->work : st->dir;
+	d.named_user = st->user.named;
+	d.uid = st->user.uid;
+	d.ran_to_end = !st->timed_out && !st->cancelled && !st->wait_errno;
+	d.exited = res->has_exit_code;
+	d.exit_code = res->exit_code;
+	d.signal = res->signal;
+	if (st->wait_errno || st->timed_out || st->cancelled) {
+		d.exited = !st->wait_errno && WIFEXITED(st->wstatus);
+		d.exit_code = d.exited ? WEXITSTATUS(st->wstatus) : 0;
+		d.signal = WIFSIGNALED(st->wstatus) ? WTERMSIG(st->wstatus) : 0;
+	}
+	d.out = out;
+	d.err = err;
+	note[0] = '\0';
+	st->runner->finish(&d, res, note, sizeof(note));
+	if (note[0]) {
+		/* after an error the step already has, or as the error */
+		if (res->error == NULL)
+			text[0] = '\0';
+		used = strlen(text);
+		snprintf(text + used, n - used, "%s%s", used ? "; " : "", note);
+		used = strlen(text);
+		text[used - bora_utf8_incomplete_tail(text, used)] = '\0';
+		res->error = text;
+	}
+out:
+	free(out);
+	free(err);
+	for (i = 0; i < 2; i++) {       /* the result holds it now */
+		free(st->s[i].keep);
+		st->s[i].keep = NULL;
+		st->s[i].keep_len = st->s[i].keep_cap = 0;
+	}
+}
+
 /* The process is reaped and every pipe done: make the result. */
 static void
 steps_finish(struct step *st)
@@ -402,6 +507,7 @@ steps_finish(struct step *st)
 	int ws = st->wstatus;
 
 	memset(&res, 0, sizeof(res));
+	text[0] = '\0';
 	res.started_ms = st->started_ms;
 	res.finished_ms = st->finished_ms;
 	res.status = BORA_STATUS_FAILED;
@@ -435,7 +541,9 @@ steps_finish(struct step *st)
 		    strlen(text))] = '\0';
 		res.error = text;
 	}
+	steps_finish_runner(st, &res, text, sizeof(text));
 	steps_complete(st, &res);
+	json_decref(res.outputs);
 }
 
 static int
@@ -540,6 +648,46 @@ steps_stream_flush(struct steps_stream *s)
 	steps_stream_send(s, steps.in, t);
 }
 
+/* Keep the last STEPS_KEEP_MAX bytes the stream wrote (for the result);
+ * grows to that size as output comes, so a quiet step costs nothing. */
+static void
+steps_stream_keep(struct steps_stream *s, const char *data, size_t n)
+{
+	size_t want, drop;
+	char *nk;
+
+	if (n >= STEPS_KEEP_MAX) {
+		data += n - STEPS_KEEP_MAX;
+		n = STEPS_KEEP_MAX;
+		s->keep_len = 0;
+	}
+	want = s->keep_len + n;
+	if (want > STEPS_KEEP_MAX)
+		want = STEPS_KEEP_MAX;
+	if (want > s->keep_cap) {
+		want = want < 4096 ? 4096 : want;
+		if (want < 2 * s->keep_cap)
+			want = 2 * s->keep_cap;
+		if (want > STEPS_KEEP_MAX)
+			want = STEPS_KEEP_MAX;
+		if ((nk = realloc(s->keep, want)) == NULL) {
+			/* the result's text loses its start; the stream
+			 * itself was sent whole */
+			s->keep_len = 0;
+			return;
+		}
+		s->keep = nk;
+		s->keep_cap = want;
+	}
+	if (s->keep_len + n > s->keep_cap) {
+		drop = s->keep_len + n - s->keep_cap;
+		memmove(s->keep, s->keep + drop, s->keep_len - drop);
+		s->keep_len -= drop;
+	}
+	memcpy(s->keep + s->keep_len, data, n);
+	s->keep_len += n;
+}
+
 /* One read from fd. 1: data, 2: nothing there now, 0: end of file,
  * -1: error (logged). */
 static int
@@ -560,6 +708,7 @@ steps_stream_read(struct steps_stream *s, int fd)
 	}
 	if (n == 0)
 		return 0;
+	steps_stream_keep(s, steps.in + s->tail_len, (size_t)n);
 	steps_stream_data(s, (size_t)n);
 	return 1;
 }
@@ -846,11 +995,18 @@ steps_start(struct step *st, const struct bora_run *run)
 		    "again", st->dir);
 		return;
 	}
-	if (rc != 0 || runner->build(run, st->dir, &req, err,
-	    sizeof(err)) != 0) {
+	if (rc == 0)
+		rc = runners_prepare(runner, run, st->dir, st->work, &st->user,
+		    &req, err, sizeof(err));
+	if (strcmp(st->work, st->dir) == 0)
+		st->work[0] = '\0';
+	if (rc != 0) {
 		steps_fail(st, BORA_STATUS_ERROR, "%s", err);
 		return;
 	}
+	st->runner = runner;
+	st->spec = json_incref(run->spec);
+	st->inputs = run->inputs ? json_incref(run->inputs) : NULL;
 	st->started_ms = steps_now_ms();
 	rc = exec_start(&req, &proc, err, sizeof(err));
 	exec_req_free(&req);
@@ -1040,6 +1196,8 @@ steps_on_ack(const char *step)
 	log_debug("steps", "result acked step=%s", st->id);
 	if (st->has_dir)
 		steps_rm_dir(st->dir);
+	if (st->work[0])
+		steps_rm_dir(st->work);
 	steps_free(st);
 }
 

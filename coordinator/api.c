@@ -460,12 +460,26 @@ api_spec_script(const json_t *spec, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+api_spec_puppet(const json_t *spec, char *err, size_t errlen)
+{
+	const json_t *manifest = json_object_get(spec, "manifest");
+
+	if (manifest == NULL || !json_is_string(manifest)) {
+		snprintf(err, errlen, "spec.manifest: %s", manifest == NULL ?
+		    "required (the manifest text)" : "expected a string");
+		return -1;
+	}
+	return 0;
+}
+
 /* The step kinds the API takes, each with the check of its spec. */
 static const struct {
 	const char *kind;
 	int (*check_spec)(const json_t *spec, char *err, size_t errlen);
 } api_kinds[] = {
 	{ "script", api_spec_script },
+	{ "puppet", api_spec_puppet },
 };
 
 struct api_step_req {
@@ -551,7 +565,7 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 		}
 	if (!ok) {
 		snprintf(err, errlen, "kind: unknown step kind \"%s\" (known: "
-		    "script)", rq->kind);
+		    "script, puppet)", rq->kind);
 		return -1;
 	}
 

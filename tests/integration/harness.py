@@ -318,6 +318,16 @@ class Api:
             raise AssertionError("no step id in %r" % (body,))
         return sid
 
+    def submit_spec(self, agent, kind, spec, timeout=60, inputs=None):
+        """POST a step of any kind with its whole spec; returns its id."""
+        req = {"agent": agent, "kind": kind, "spec": spec, "timeout": timeout}
+        if inputs is not None:
+            req["inputs"] = inputs
+        st, body = self.request("POST", "/v1/steps", req)
+        if st not in (200, 201) or not isinstance(body, dict):
+            raise ApiError(st, json.dumps(body) if not isinstance(body, str) else body)
+        return body.get("id", body.get("step"))
+
     def step(self, sid):
         body = self.get("/v1/steps/%s" % sid)
         if isinstance(body.get("step"), dict):
