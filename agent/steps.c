@@ -478,6 +478,19 @@ steps_finish_runner(struct step *st, struct bora_result *res, char *text,
 	d.err = err;
 	note[0] = '\0';
 	st->runner->finish(&d, res, note, sizeof(note));
+	for (i = 0; i < 2; i++) {       /* say what the output cap dropped */
+		const struct steps_stream *ss = &st->s[i];
+
+		if (!ss->capped)
+			continue;
+		used = strlen(note);
+		snprintf(note + used, sizeof(note) - used, "%s%s passed "
+		    "max_output_bytes (%ld): %llu of %llu bytes not streamed",
+		    used ? "; " : "", bora_stream_name(ss->which),
+		    steps.cfg->max_output_bytes, (unsigned long long)(ss->bytes -
+		    (uint64_t)steps.cfg->max_output_bytes),
+		    (unsigned long long)ss->bytes);
+	}
 	if (note[0]) {
 		/* after an error the step already has, or as the error */
 		if (res->error == NULL)
