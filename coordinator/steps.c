@@ -5,7 +5,9 @@
  * unfinished steps of each agent name (so a connecting agent gets its own
  * steps without a scan over all steps), and finished steps oldest first
  * (the oldest are forgotten past STEPS_KEEP_DONE; the store keeps them for
- * good in a later issue).
+ * good in a later issue). Finished steps are bounded in count and in the
+ * bytes of their event logs, so many chatty steps cannot add up to
+ * STEPS_KEEP_DONE times STEP_LOG_CAP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #define STEPS_BUCKETS        8192
 #define STEPS_KEEP_DONE      10000
+#define STEPS_KEEP_DONE_BYTES (256u * 1024 * 1024)  /* their event logs */
 #define STEP_LOG_CAP         (8 * 1024 * 1024)   /* event bytes kept per step */
 
 struct step_event {
@@ -56,6 +59,7 @@ static struct coord_step *steps_table[STEPS_BUCKETS];
 static struct agent_steps *agents_table[STEPS_BUCKETS];
 static struct coord_step *done_head, *done_tail;
 static size_t done_count;
+static size_t done_bytes;          /* event bytes of the finished steps */
 static uint64_t steps_counter;
 static char steps_boot[9];         /* random per coordinator start */
 
@@ -209,13 +213,15 @@ steps_evict_done(void)
 {
 	struct coord_step *s;
 
-	while (done_count > STEPS_KEEP_DONE && done_head &&
+	while ((done_count > STEPS_KEEP_DONE ||
+	    done_bytes > STEPS_KEEP_DONE_BYTES) && done_head &&
 	    done_head->watchers == NULL) {
 		s = done_head;
 		done_head = s->done_next;
 		if (done_head == NULL)
 			done_tail = NULL;
 		done_count--;
+		done_bytes -= s->event_bytes;
 		steps_table_remove(s);
 		step_free(s);
 	}
@@ -491,6 +497,7 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 	step_send_ack(a, s->id);
 	step_log(s, json_pack("{s:s, s:O}", "event", "result", "result", res),
 	    0, 0);
+	done_bytes += s->event_bytes;   /* its log is complete now */
 	steps_evict_done();
 	return 0;
 }
@@ -575,4 +582,5 @@ steps_shutdown(void)
 	}
 	done_head = done_tail = NULL;
 	done_count = 0;
+	done_bytes = 0;
 }

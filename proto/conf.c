@@ -1096,3 +1096,104 @@ bora_conf_usage(const struct bora_conf_item *items, size_t n_items,
 		    items[i].help ? items[i].help : "", range);
 	}
 }
+
+/* "tls.cert" -> "--tls-cert" and "tls: cert:", for the missing-setting
+ * message. */
+static void
+conf_key_forms(const char *key, char *flag, size_t flaglen, char *yaml,
+    size_t yamllen)
+{
+	size_t i, f = 0, y = 0;
+
+	f += (size_t)snprintf(flag, flaglen, "--");
+	for (i = 0; key[i] != '\0' && f + 1 < flaglen; i++)
+		flag[f++] = key[i] == '.' || key[i] == '_' ? '-' : key[i];
+	flag[f] = '\0';
+	for (i = 0; key[i] != '\0' && y + 3 < yamllen; i++) {
+		if (key[i] == '.') {
+			yaml[y++] = ':';
+			yaml[y++] = ' ';
+		} else
+			yaml[y++] = key[i];
+	}
+	yaml[y++] = ':';
+	yaml[y] = '\0';
+}
+
+static int
+conf_daemon_required(const struct bora_conf_daemon *d, const void *conf)
+{
+	char flag[160], yaml[160];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < d->n_items; i++) {
+		if (!d->items[i].required || *(char *const *)(const void *)
+		    ((const char *)conf + d->items[i].offset) != NULL)
+			continue;
+		conf_key_forms(d->items[i].key, flag, sizeof(flag), yaml,
+		    sizeof(yaml));
+		fprintf(stderr, "%s: missing setting %s (%s or %s in the config "
+		    "file)\n", d->prog, d->items[i].key, flag, yaml);
+		bad++;
+	}
+	return bad;
+}
+
+int
+bora_conf_daemon_load(const struct bora_conf_daemon *d, void *conf,
+    size_t conf_size, int argc, char **argv)
+{
+	char err[8192];
+	const char *path;
+	int help, next, bad = 0;
+
+	memset(conf, 0, conf_size);
+	if (bora_conf_find_config(argc, argv, 1, &path, &help, err,
+	    sizeof(err)) < 0) {
+		bora_conf_print_errors(stderr, d->prog, err);
+		return -1;
+	}
+	if (help) {
+		bora_conf_daemon_usage(d, stdout);
+		exit(0);
+	}
+	if (d->defaults(conf) < 0) {
+		fprintf(stderr, "%s: out of memory\n", d->prog);
+		goto fail;
+	}
+	if (path != NULL && bora_conf_load_file(d->items, d->n_items, conf,
+	    path, err, sizeof(err)) < 0) {
+		bora_conf_print_errors(stderr, d->prog, err);
+		bad++;
+	}
+	if (bora_conf_apply_flags(d->items, d->n_items, conf, argc, argv, 1,
+	    &next, err, sizeof(err)) < 0) {
+		bora_conf_print_errors(stderr, d->prog, err);
+		bad++;
+	}
+	if (next < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", d->prog,
+		    argv[next]);
+		bad++;
+	}
+	bad += conf_daemon_required(d, conf);
+	bad += d->check(conf);
+	if (bad == 0)
+		return 0;
+fail:
+	bora_conf_free(d->items, d->n_items, conf);
+	return -1;
+}
+
+void
+bora_conf_daemon_usage(const struct bora_conf_daemon *d, FILE *out)
+{
+	fprintf(out, "usage: %s [--config FILE] [flags]\n"
+	    "Settings come from the YAML file, then from flags, which win.\n"
+	    "\n", d->prog);
+	fprintf(out, "%-32s %s\n", "  --config FILE",
+	    "read settings from this YAML file");
+	fprintf(out, "%-32s %s\n", "  --help", "print this help and exit");
+	bora_conf_usage(d->items, d->n_items, out);
+}

@@ -32,7 +32,30 @@ struct bora_conf_item {
 	size_t offset;             /* offsetof() into the daemon's config struct */
 	long min, max;             /* BORA_CONF_INT only */
 	const char *help;          /* one line for --help */
+	int required;              /* no default: load fails when unset */
 };
+
+/*
+ * A daemon's whole configuration story: its settings table, defaults and
+ * the checks that need every source applied. bora_conf_daemon_load() does
+ * what both daemons do: zero conf, handle --config FILE and --help, set
+ * defaults, load the file, apply flags, refuse stray arguments, report
+ * unset required settings, then run check(). Every problem is printed to
+ * stderr as "prog: ..." and counted.
+ */
+struct bora_conf_daemon {
+	const char *prog;
+	const struct bora_conf_item *items;
+	size_t n_items;
+	int (*defaults)(void *conf);          /* 0, or -1: out of memory */
+	int (*check)(void *conf);             /* number of problems printed */
+};
+
+/* 0 (free with bora_conf_free), or -1 with conf already freed. --help
+ * prints bora_conf_daemon_usage() and exits 0. */
+int bora_conf_daemon_load(const struct bora_conf_daemon *d, void *conf,
+    size_t conf_size, int argc, char **argv);
+void bora_conf_daemon_usage(const struct bora_conf_daemon *d, FILE *out);
 
 /* Load path into conf (fields not in the file keep their values).
  * Returns 0, or -1 after writing every error to errbuf (lines ending in

@@ -635,3 +635,22 @@ bora_log_quote(const char *s, char *buf, size_t n)
 	buf[pos] = '\0';
 	return buf;
 }
+
+int
+bora_log_check_settings(const char *prog, const char *level,
+    const char *format)
+{
+	int bad = 0;
+
+	if (bora_log_level_parse(level) < 0) {
+		fprintf(stderr, "%s: log.level: expected error, warn, info or "
+		    "debug, got '%s'\n", prog, level ? level : "");
+		bad++;
+	}
+	if (bora_log_format_parse(format) < 0) {
+		fprintf(stderr, "%s: log.format: expected text or json, got "
+		    "'%s'\n", prog, format ? format : "");
+		bad++;
+	}
+	return bad;
+}

@@ -37,6 +37,11 @@ void bora_log_init(enum bora_log_level level, enum bora_log_format format);
 int bora_log_level_parse(const char *s);
 int bora_log_format_parse(const char *s);   /* "text" "json" */
 
+/* For config checks: print "prog: log.level: ..." for a value that does
+ * not parse (same for log.format); returns the number of problems. */
+int bora_log_check_settings(const char *prog, const char *level,
+    const char *format);
+
 void bora_log(enum bora_log_level level, int with_errno, const char *component,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

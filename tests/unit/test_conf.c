@@ -29,24 +29,24 @@ struct tconf {
 
 static const struct bora_conf_item titems[] = {
 	{ "name", BORA_CONF_STRING, offsetof(struct tconf, name), 0, 0,
-	  "a name" },
+	  "a name", 0 },
 	{ "tls.cert", BORA_CONF_PATH, offsetof(struct tconf, cert), 0, 0,
-	  "certificate" },
+	  "certificate", 0 },
 	{ "tls.key", BORA_CONF_PATH, offsetof(struct tconf, key), 0, 0,
-	  "key" },
+	  "key", 0 },
 	{ "port", BORA_CONF_INT, offsetof(struct tconf, port), 1, 65535,
-	  "port" },
+	  "port", 0 },
 	{ "max_message_bytes", BORA_CONF_INT,
 	  offsetof(struct tconf, max_message_bytes), 1024, 67108864,
-	  "largest message" },
+	  "largest message", 0 },
 	{ "verbose", BORA_CONF_BOOL, offsetof(struct tconf, verbose), 0, 0,
-	  "say more" },
+	  "say more", 0 },
 	{ "labels", BORA_CONF_MAP, offsetof(struct tconf, labels), 0, 0,
-	  "labels" },
+	  "labels", 0 },
 	{ "log.level", BORA_CONF_STRING, offsetof(struct tconf, level), 0, 0,
-	  "log level" },
+	  "log level", 0 },
 	{ "reconnect.min_ms", BORA_CONF_INT, offsetof(struct tconf, min_ms),
-	  10, 600000, "first delay" },
+	  10, 600000, "first delay", 0 },
 };
 #define NT (sizeof(titems) / sizeof(titems[0]))
 
