@@ -148,6 +148,20 @@ class Config(harness.BoraTestCase):
         err = self.run_fails([harness.binary("bora-agent"), "--reconnect-min-ms", "soon"])
         self.assertIn("reconnect", err)
 
+    def test_missing_settings_and_stray_arguments(self):
+        """Every unset required setting is named with its flag and YAML
+        form, in one run, for both daemons; a stray argument is refused."""
+        err = self.run_fails([harness.binary("bora-coordinator"),
+                              "--tls-cert", self.cert("server"), "stray"])
+        self.assertIn("missing setting tls.key (--tls-key or tls: key: in the config file)", err)
+        self.assertIn("missing setting tls.ca (--tls-ca or tls: ca: in the config file)", err)
+        self.assertNotIn("missing setting tls.cert", err)
+        self.assertIn("unexpected argument 'stray'", err)
+        err = self.run_fails([harness.binary("bora-agent"), "--log-level", "loud"])
+        for key in ("url", "tls.cert", "tls.key", "tls.ca"):
+            self.assertIn("bora-agent: missing setting %s " % key, err)
+        self.assertIn("log.level: expected error, warn, info or debug, got 'loud'", err)
+
 
 if __name__ == "__main__":
     harness.main()
