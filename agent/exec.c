@@ -26,7 +26,7 @@
 /* Where the child failed, and errno there. */
 enum exec_stage {
 	EXEC_STAGE_SETPGID = 1,
-	EXEC_STAGE_DEVNULL,
+	EXEC_STAGE_STDIN,
 	EXEC_STAGE_FDS,
 	EXEC_STAGE_CHDIR,
 	EXEC_STAGE_IDS,
@@ -44,8 +44,8 @@ exec_stage_name(int stage)
 	switch (stage) {
 	case EXEC_STAGE_SETPGID:
 		return "setpgid";
-	case EXEC_STAGE_DEVNULL:
-		return "open /dev/null";
+	case EXEC_STAGE_STDIN:
+		return "open stdin";
 	case EXEC_STAGE_FDS:
 		return "dup2";
 	case EXEC_STAGE_CHDIR:
@@ -74,6 +74,7 @@ exec_req_free(struct exec_req *req)
 	free(req->envp);
 	free(req->path);
 	free(req->dir);
+	free(req->stdin_path);
 	free(req->groups);
 	memset(req, 0, sizeof(*req));
 }
@@ -147,7 +148,7 @@ exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w)
 {
 	struct sigaction sa;
 	sigset_t none;
-	int sig, devnull;
+	int sig, in_fd;
 
 	/* The agent ignores SIGPIPE, and ignored signals survive execve():
 	 * give the step the defaults a shell would get. */
@@ -164,12 +165,15 @@ exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w)
 		_exit(127);
 	if (setpgid(0, 0) != 0)
 		exec_child_fail(rep_w, EXEC_STAGE_SETPGID);
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-		exec_child_fail(rep_w, EXEC_STAGE_DEVNULL);
-	if ((devnull = exec_child_high(devnull)) < 0 ||
+	/* opened before dropping ids: the file is the agent's */
+	in_fd = req->stdin_path ? open(req->stdin_path, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in_fd < 0)
+		exec_child_fail(rep_w, EXEC_STAGE_STDIN);
+	if ((in_fd = exec_child_high(in_fd)) < 0 ||
 	    (out_w = exec_child_high(out_w)) < 0 ||
 	    (err_w = exec_child_high(err_w)) < 0 ||
-	    dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+	    dup2(in_fd, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		exec_child_fail(rep_w, EXEC_STAGE_FDS);
 	if (req->set_ids && (setgroups(req->ngroups, req->groups) != 0 ||
 	    setgid(req->gid) != 0 || setuid(req->uid) != 0))

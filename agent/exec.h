@@ -2,7 +2,7 @@
  * exec.h: start a step's process and kill its process group.
  *
  * The process runs in a process group of its own (pgid == pid), with stdin
- * from /dev/null, stdout and stderr on two pipes, the given working
+ * from /dev/null (or the request's stdin file), stdout and stderr on two pipes, the given working
  * directory, no other open descriptors, default signal dispositions, an
  * empty signal mask and exactly the environment it is given. A failure
  * between fork and exec (chdir, execve, ...) is reported to the parent
@@ -26,6 +26,8 @@ struct exec_req {
 	char **argv;    /* NULL-terminated, argv[0] included */
 	char **envp;    /* NULL-terminated: the process's whole environment */
 	char *dir;      /* working directory */
+	char *stdin_path; /* file read as stdin (opened before dropping ids),
+	                     or NULL for /dev/null */
 	int set_ids;    /* 1: become uid/gid with groups before execve() */
 	uid_t uid;
 	gid_t gid;

@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "file_write.h"
 
 #define FW_MAX_LINKS  40         /* symlinks followed per path, as Linux */
@@ -20,21 +20,6 @@
 #define FW_TMP_EXTRA  8          /* "." NAME "." XXXXXX */
 #define FW_NSS_MAX    (1 << 20)  /* cap on the getpwnam_r/getgrnam_r buffer */
 #define FW_NAME_MAX   256        /* cap on owner and group names in a spec */
-
-static void fw_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-fw_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void
 file_write_req_free(struct file_write_req *req)
@@ -55,19 +40,19 @@ fw_check_path(const char *path, char *err, size_t errlen)
 	size_t n;
 
 	if (path == NULL || path[0] == '\0') {
-		fw_err(err, errlen, "file path is empty");
+		bora_errf(err, errlen, "file path is empty");
 		return -1;
 	}
 	if (path[0] != '/') {
-		fw_err(err, errlen, "refusing %s: not an absolute path", path);
+		bora_errf(err, errlen, "refusing %s: not an absolute path", path);
 		return -1;
 	}
 	if (strlen(path) >= PATH_MAX) {
-		fw_err(err, errlen, "refusing %.200s...: path too long", path);
+		bora_errf(err, errlen, "refusing %.200s...: path too long", path);
 		return -1;
 	}
 	if (path[strlen(path) - 1] == '/') {
-		fw_err(err, errlen, "refusing %s: names a directory", path);
+		bora_errf(err, errlen, "refusing %s: names a directory", path);
 		return -1;
 	}
 	for (p = path; *p != '\0'; p += n) {
@@ -75,12 +60,12 @@ fw_check_path(const char *path, char *err, size_t errlen)
 		n = strcspn(p, "/");
 		if ((n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.')) {
-			fw_err(err, errlen, "refusing %s: \".\" and \"..\" "
+			bora_errf(err, errlen, "refusing %s: \".\" and \"..\" "
 			    "components are not allowed", path);
 			return -1;
 		}
 		if (n > NAME_MAX) {
-			fw_err(err, errlen, "refusing %s: a component is longer "
+			bora_errf(err, errlen, "refusing %s: a component is longer "
 			    "than %d bytes", path, NAME_MAX);
 			return -1;
 		}
@@ -119,7 +104,7 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 	todo[dirlen] = '\0';
 	shown[0] = '\0';
 	if ((dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		fw_err(err, errlen, "cannot write %s: /: %s", path,
+		bora_errf(err, errlen, "cannot write %s: /: %s", path,
 		    strerror(errno));
 		goto out;
 	}
@@ -129,7 +114,7 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 			break;
 		n = strcspn(todo + pos, "/");
 		if (n > NAME_MAX) {
-			fw_err(err, errlen, "refusing %s: a symlink on the way "
+			bora_errf(err, errlen, "refusing %s: a symlink on the way "
 			    "names a component longer than %d bytes", path,
 			    NAME_MAX);
 			goto out;
@@ -143,7 +128,7 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 			/* only from a symlink's target: the user's path has none */
 			fd = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (fd == -1) {
-				fw_err(err, errlen, "cannot write %s: %s/..: %s",
+				bora_errf(err, errlen, "cannot write %s: %s/..: %s",
 				    path, shown, strerror(errno));
 				goto out;
 			}
@@ -155,22 +140,22 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 		}
 		if ((size_t)snprintf(here, sizeof(here), "%s/%s", shown, comp) >=
 		    sizeof(here)) {
-			fw_err(err, errlen, "refusing %s: path too long after "
+			bora_errf(err, errlen, "refusing %s: path too long after "
 			    "following symlinks", path);
 			goto out;
 		}
 		fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1) {
 			if (errno == ENOENT)
-				fw_err(err, errlen, "cannot write %s: directory "
+				bora_errf(err, errlen, "cannot write %s: directory "
 				    "%s does not exist", path, here);
 			else
-				fw_err(err, errlen, "cannot write %s: %s: %s",
+				bora_errf(err, errlen, "cannot write %s: %s: %s",
 				    path, here, strerror(errno));
 			goto out;
 		}
 		if (fstat(fd, &st) == -1) {
-			fw_err(err, errlen, "cannot write %s: %s: %s", path, here,
+			bora_errf(err, errlen, "cannot write %s: %s: %s", path, here,
 			    strerror(errno));
 			goto out;
 		}
@@ -182,29 +167,29 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 			continue;
 		}
 		if (!S_ISLNK(st.st_mode)) {
-			fw_err(err, errlen, "refusing %s: %s is not a directory",
+			bora_errf(err, errlen, "refusing %s: %s is not a directory",
 			    path, here);
 			goto out;
 		}
 		if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			fw_err(err, errlen, "refusing %s: %s is a symlink owned "
+			bora_errf(err, errlen, "refusing %s: %s is a symlink owned "
 			    "by uid %u", path, here, (unsigned)st.st_uid);
 			goto out;
 		}
 		if (++links > FW_MAX_LINKS) {
-			fw_err(err, errlen, "refusing %s: more than %d symlinks "
+			bora_errf(err, errlen, "refusing %s: more than %d symlinks "
 			    "on the way (at %s)", path, FW_MAX_LINKS, here);
 			goto out;
 		}
 		/* read the link we checked, not whatever the name holds now */
 		len = readlinkat(fd, "", target, sizeof(target));
 		if (len == -1) {
-			fw_err(err, errlen, "cannot write %s: readlink %s: %s",
+			bora_errf(err, errlen, "cannot write %s: readlink %s: %s",
 			    path, here, strerror(errno));
 			goto out;
 		}
 		if (len == 0 || (size_t)len >= sizeof(target)) {
-			fw_err(err, errlen, "refusing %s: symlink %s is %s", path,
+			bora_errf(err, errlen, "refusing %s: symlink %s is %s", path,
 			    here, len == 0 ? "empty" : "too long");
 			goto out;
 		}
@@ -213,7 +198,7 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 		fd = -1;
 		if ((size_t)snprintf(next, sizeof(next), "%s/%s", target,
 		    todo + pos) >= sizeof(next)) {
-			fw_err(err, errlen, "refusing %s: path too long after "
+			bora_errf(err, errlen, "refusing %s: path too long after "
 			    "following %s", path, here);
 			goto out;
 		}
@@ -222,7 +207,7 @@ fw_walk_dir(const char *path, size_t dirlen, int *out, char *err,
 		if (target[0] == '/') {
 			fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (fd == -1) {
-				fw_err(err, errlen, "cannot write %s: /: %s",
+				bora_errf(err, errlen, "cannot write %s: /: %s",
 				    path, strerror(errno));
 				goto out;
 			}
@@ -258,7 +243,7 @@ fw_lookup_id(const char *name, int user, unsigned *id, char *err,
 
 	for (;;) {
 		if ((nbuf = realloc(buf, size)) == NULL) {
-			fw_err(err, errlen, "cannot look up %s '%s': out of "
+			bora_errf(err, errlen, "cannot look up %s '%s': out of "
 			    "memory", what, name);
 			goto out;
 		}
@@ -274,11 +259,11 @@ fw_lookup_id(const char *name, int user, unsigned *id, char *err,
 	/* "not found" is 0 with a NULL result, or one of these (getpwnam_r(3)) */
 	if ((e == 0 && (user ? pwres == NULL : grres == NULL)) ||
 	    e == ENOENT || e == ESRCH || e == EBADF || e == EPERM) {
-		fw_err(err, errlen, "unknown %s '%s'", what, name);
+		bora_errf(err, errlen, "unknown %s '%s'", what, name);
 		goto out;
 	}
 	if (e != 0) {
-		fw_err(err, errlen, "cannot look up %s '%s': %s", what, name,
+		bora_errf(err, errlen, "cannot look up %s '%s': %s", what, name,
 		    strerror(e));
 		goto out;
 	}
@@ -302,13 +287,13 @@ fw_tmp_create(int dirfd, const char *path, const char *name, char *tmpname,
 	size_t k;
 
 	if (strlen(name) + FW_TMP_EXTRA > NAME_MAX) {
-		fw_err(err, errlen, "refusing %s: file name too long for a "
+		bora_errf(err, errlen, "refusing %s: file name too long for a "
 		    "temporary name beside it", path);
 		return -1;
 	}
 	for (i = 0; i < FW_TMP_TRIES; i++) {
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-			fw_err(err, errlen, "cannot write %s: getrandom: %s",
+			bora_errf(err, errlen, "cannot write %s: getrandom: %s",
 			    path, strerror(errno));
 			return -1;
 		}
@@ -321,12 +306,12 @@ fw_tmp_create(int dirfd, const char *path, const char *name, char *tmpname,
 		if (fd != -1)
 			return fd;
 		if (errno != EEXIST) {
-			fw_err(err, errlen, "cannot write %s: creating a "
+			bora_errf(err, errlen, "cannot write %s: creating a "
 			    "temporary file: %s", path, strerror(errno));
 			return -1;
 		}
 	}
-	fw_err(err, errlen, "cannot write %s: no free temporary name after %d "
+	bora_errf(err, errlen, "cannot write %s: no free temporary name after %d "
 	    "tries", path, FW_TMP_TRIES);
 	return -1;
 }
@@ -362,12 +347,12 @@ file_write_atomic(const struct file_write_req *req, char *err, size_t errlen)
 	if (fw_check_path(path, err, errlen) == -1)
 		goto out;
 	if (mode & ~(mode_t)07777) {
-		fw_err(err, errlen, "refusing %s: mode %o is not a permission "
+		bora_errf(err, errlen, "refusing %s: mode %o is not a permission "
 		    "mode", path, (unsigned)mode);
 		goto out;
 	}
 	if (req->length > 0 && req->content == NULL) {
-		fw_err(err, errlen, "cannot write %s: no content", path);
+		bora_errf(err, errlen, "cannot write %s: no content", path);
 		goto out;
 	}
 	if (req->owner != NULL &&
@@ -381,14 +366,14 @@ file_write_atomic(const struct file_write_req *req, char *err, size_t errlen)
 		goto out;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
-			fw_err(err, errlen, "refusing %s: it is %s", path,
+			bora_errf(err, errlen, "refusing %s: it is %s", path,
 			    S_ISLNK(st.st_mode) ? "a symlink" :
 			    S_ISDIR(st.st_mode) ? "a directory" :
 			    "not a regular file");
 			goto out;
 		}
 	} else if (errno != ENOENT) {
-		fw_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		bora_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	tmpfd = fw_tmp_create(dirfd, path, name, tmpname, err, errlen);
@@ -398,36 +383,36 @@ file_write_atomic(const struct file_write_req *req, char *err, size_t errlen)
 	/* chown before chmod: chown clears the set-user/group-ID bits */
 	if ((req->owner != NULL || req->group != NULL) &&
 	    fchown(tmpfd, (uid_t)uid, (gid_t)gid) == -1) {
-		fw_err(err, errlen, "cannot write %s: chown: %s", path,
+		bora_errf(err, errlen, "cannot write %s: chown: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	if (fchmod(tmpfd, mode) == -1) {
-		fw_err(err, errlen, "cannot write %s: chmod: %s", path,
+		bora_errf(err, errlen, "cannot write %s: chmod: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	if (fw_write_all(tmpfd, req->content, req->length) == -1 ||
 	    fsync(tmpfd) == -1) {
-		fw_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		bora_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (close(tmpfd) == -1) {
 		tmpfd = -1;
-		fw_err(err, errlen, "cannot write %s: close: %s", path,
+		bora_errf(err, errlen, "cannot write %s: close: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	tmpfd = -1;
 	if (renameat(dirfd, tmpname, dirfd, name) == -1) {
-		fw_err(err, errlen, "cannot write %s: rename: %s", path,
+		bora_errf(err, errlen, "cannot write %s: rename: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	tmp_made = 0;
 	syncfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (syncfd == -1 || fsync(syncfd) == -1) {
-		fw_err(err, errlen, "wrote %s but could not sync its directory: "
+		bora_errf(err, errlen, "wrote %s but could not sync its directory: "
 		    "%s", path, strerror(errno));
 		goto out;
 	}
@@ -453,17 +438,17 @@ fw_spec_path(const json_t *v, struct file_write_req *req, char *err,
 	const char *s;
 
 	if (!json_is_string(v)) {
-		fw_err(err, errlen, "spec.path: expected a string");
+		bora_errf(err, errlen, "spec.path: expected a string");
 		return -1;
 	}
 	s = json_string_value(v);
 	if (strlen(s) != json_string_length(v) || s[0] != '/') {
-		fw_err(err, errlen, "spec.path: expected an absolute path, got "
+		bora_errf(err, errlen, "spec.path: expected an absolute path, got "
 		    "\"%.200s\"", s);
 		return -1;
 	}
 	if ((req->path = strdup(s)) == NULL) {
-		fw_err(err, errlen, "spec.path: out of memory");
+		bora_errf(err, errlen, "spec.path: out of memory");
 		return -1;
 	}
 	return 0;
@@ -476,12 +461,12 @@ fw_spec_content(const json_t *v, struct file_write_req *req, char *err,
 	size_t len;
 
 	if (!json_is_string(v)) {
-		fw_err(err, errlen, "spec.content: expected a string");
+		bora_errf(err, errlen, "spec.content: expected a string");
 		return -1;
 	}
 	len = json_string_length(v);
 	if ((req->content = malloc(len + 1)) == NULL) {
-		fw_err(err, errlen, "spec.content: out of memory");
+		bora_errf(err, errlen, "spec.content: out of memory");
 		return -1;
 	}
 	memcpy(req->content, json_string_value(v), len + 1);
@@ -500,7 +485,7 @@ fw_spec_mode(const json_t *v, struct file_write_req *req, char *err,
 	if (json_is_integer(v)) {
 		i = json_integer_value(v);
 		if (i < 0 || i > 07777) {
-			fw_err(err, errlen, "spec.mode: %" JSON_INTEGER_FORMAT
+			bora_errf(err, errlen, "spec.mode: %" JSON_INTEGER_FORMAT
 			    " is out of range (0 to 07777); write modes as "
 			    "octal strings like \"0644\"", i);
 			return -1;
@@ -519,7 +504,7 @@ fw_spec_mode(const json_t *v, struct file_write_req *req, char *err,
 			return 0;
 		}
 	}
-	fw_err(err, errlen, "spec.mode: expected an octal string like \"0644\"");
+	bora_errf(err, errlen, "spec.mode: expected an octal string like \"0644\"");
 	return -1;
 }
 
@@ -531,18 +516,18 @@ fw_spec_name(const json_t *v, const char *field, char **out, char *err,
 	size_t n;
 
 	if (!json_is_string(v)) {
-		fw_err(err, errlen, "spec.%s: expected a string", field);
+		bora_errf(err, errlen, "spec.%s: expected a string", field);
 		return -1;
 	}
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if (n == 0 || n > FW_NAME_MAX || strlen(s) != n) {
-		fw_err(err, errlen, "spec.%s: expected a name of 1 to %d bytes",
+		bora_errf(err, errlen, "spec.%s: expected a name of 1 to %d bytes",
 		    field, FW_NAME_MAX);
 		return -1;
 	}
 	if ((*out = strdup(s)) == NULL) {
-		fw_err(err, errlen, "spec.%s: out of memory", field);
+		bora_errf(err, errlen, "spec.%s: out of memory", field);
 		return -1;
 	}
 	return 0;
@@ -588,7 +573,7 @@ file_write_req_from_spec(const json_t *spec, struct file_write_req *req,
 
 	memset(req, 0, sizeof(*req));
 	if (!json_is_object(spec)) {
-		fw_err(err, errlen, "spec: expected an object");
+		bora_errf(err, errlen, "spec: expected an object");
 		goto out;
 	}
 	/* jansson's iteration macro takes a non-const object; it only reads */
@@ -597,7 +582,7 @@ file_write_req_from_spec(const json_t *spec, struct file_write_req *req,
 			if (strcmp(key, fw_spec_fields[i].name) == 0)
 				break;
 		if (i == FW_NFIELDS) {
-			fw_err(err, errlen, "spec.%.100s: unknown field (expected "
+			bora_errf(err, errlen, "spec.%.100s: unknown field (expected "
 			    "path, content, mode, owner, group)", key);
 			goto out;
 		}
@@ -607,7 +592,7 @@ file_write_req_from_spec(const json_t *spec, struct file_write_req *req,
 		v = json_object_get(spec, f->name);
 		if (v == NULL) {
 			if (f->required) {
-				fw_err(err, errlen, "spec.%s: required", f->name);
+				bora_errf(err, errlen, "spec.%s: required", f->name);
 				goto out;
 			}
 			continue;

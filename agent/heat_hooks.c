@@ -9,7 +9,6 @@
  * deploy_status_code, <output name>: ...} as one JSON object.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,27 +17,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "heat_hooks.h"
 #include "utf8.h"
 
 #define HH_GROUP_MAX   255   /* a group is a file name */
 #define HH_SNIPPET     200   /* bytes of bad output quoted in an error */
 #define HH_SEARCHED    1024  /* cap on the "searched: ..." list */
-
-static void hh_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-hh_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* [A-Za-z0-9_-]+. 55-heat-config drops other characters from the group
  * before using it as a file name; we refuse them instead, so that a group
@@ -83,7 +68,7 @@ heat_hook_find(const char *group, const char *const *dirs, char *out,
 	if (outlen > 0)
 		out[0] = '\0';
 	if (!hh_group_ok(group)) {
-		hh_err(err, errlen, "invalid heat-config group '%.100s': "
+		bora_errf(err, errlen, "invalid heat-config group '%.100s': "
 		    "expected 1 to %d letters, digits, '_' or '-'",
 		    group ? group : "", HH_GROUP_MAX);
 		return -1;
@@ -115,7 +100,7 @@ heat_hook_find(const char *group, const char *const *dirs, char *out,
 	}
 	if (outlen > 0)
 		out[0] = '\0';
-	hh_err(err, errlen, "no heat-config hook for group '%s' (searched: %s)",
+	bora_errf(err, errlen, "no heat-config hook for group '%s' (searched: %s)",
 	    group, searched[0] ? searched : "no directories");
 	return -1;
 }
@@ -309,6 +294,37 @@ hh_depth_ok(const json_t *v, int left)
 	return 1;
 }
 
+/*
+ * Heat's rule (SoftwareDeployment: failed when status_code and
+ * str(status_code) != '0'): absent, null, false, 0 and "" are 0; an
+ * integer or a string holding one is its value; anything else is 1.
+ * 0, or -1 when the value does not fit an int (*c holds it).
+ */
+static int
+heat_hook_status_code(const json_t *code, json_int_t *c)
+{
+	const char *s;
+	char *end;
+	long long v;
+
+	*c = 0;
+	if (code == NULL || json_is_null(code) || json_is_false(code))
+		return 0;
+	if (json_is_integer(code))
+		*c = json_integer_value(code);
+	else if (json_is_string(code)) {
+		s = json_string_value(code);
+		if (s[0] == '\0')
+			return 0;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		*c = (*end == '\0' && errno == 0 && strlen(s) ==
+		    json_string_length(code)) ? (json_int_t)v : 1;
+	} else
+		*c = 1;
+	return *c < INT32_MIN || *c > INT32_MAX ? -1 : 0;
+}
+
 int
 heat_hook_parse_output(const char *stdout_text, size_t len, json_t **outputs,
     int *status_code, char *err, size_t errlen)
@@ -321,47 +337,38 @@ heat_hook_parse_output(const char *stdout_text, size_t len, json_t **outputs,
 
 	*outputs = NULL;
 	if (len > HEAT_HOOK_OUTPUT_MAX) {
-		hh_err(err, errlen, "hook result is %zu bytes, more than the "
+		bora_errf(err, errlen, "hook result is %zu bytes, more than the "
 		    "%d byte limit", len, HEAT_HOOK_OUTPUT_MAX);
 		goto out;
 	}
 	root = json_loadb(stdout_text ? stdout_text : "", len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL && json_error_code(&jerr) == json_error_duplicate_key) {
-		hh_err(err, errlen, "hook result: %s", jerr.text);
+		bora_errf(err, errlen, "hook result: %s", jerr.text);
 		goto out;
 	}
 	if (root == NULL && json_error_code(&jerr) == json_error_null_character) {
 		/* the protocol refuses "\u0000" too (proto/msg.c) */
-		hh_err(err, errlen, "hook result: a string holds \\u0000, which "
+		bora_errf(err, errlen, "hook result: a string holds \\u0000, which "
 		    "a step result cannot carry");
 		goto out;
 	}
 	if (root == NULL || !json_is_object(root)) {
 		hh_snippet(stdout_text ? stdout_text : "", len, snippet);
-		hh_err(err, errlen, "hook printed no JSON result: %s",
+		bora_errf(err, errlen, "hook printed no JSON result: %s",
 		    len ? snippet : "(no output)");
 		goto out;
 	}
 	if (!hh_depth_ok(root, HEAT_HOOK_MAX_DEPTH)) {
-		hh_err(err, errlen, "hook result: nested deeper than %d levels",
+		bora_errf(err, errlen, "hook result: nested deeper than %d levels",
 		    HEAT_HOOK_MAX_DEPTH);
 		goto out;
 	}
 	code = json_object_get(root, "deploy_status_code");
-	c = 0;
-	if (code != NULL) {
-		if (!json_is_integer(code)) {
-			hh_err(err, errlen, "hook result.deploy_status_code: "
-			    "expected an integer");
-			goto out;
-		}
-		c = json_integer_value(code);
-		if (c < INT32_MIN || c > INT32_MAX) {
-			hh_err(err, errlen, "hook result.deploy_status_code: "
-			    "%" JSON_INTEGER_FORMAT " is out of range", c);
-			goto out;
-		}
+	if (heat_hook_status_code(code, &c) != 0) {
+		bora_errf(err, errlen, "hook result.deploy_status_code: "
+		    "%" JSON_INTEGER_FORMAT " is out of range", c);
+		goto out;
 	}
 	*status_code = (int)c;
 	*outputs = root;

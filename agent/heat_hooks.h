@@ -62,8 +62,10 @@ json_t *heat_hook_input(const char *id, const char *name, const char *group,
  * with no duplicate keys, no "\u0000" and nothing after it.
  * *outputs gets the whole object (deploy_stdout, deploy_stderr,
  * deploy_status_code and the outputs; a new reference the caller
- * json_decref()s); *status_code gets deploy_status_code, 0 when absent. A
- * deploy_status_code that is not an integer is an error. Returns 0, or -1
+ * json_decref()s); *status_code gets deploy_status_code read as Heat
+ * does (absent, null, false, 0, "0" and "" are 0; an integer or a string
+ * holding one is that value; anything else is 1); one that does not fit
+ * an int is an error. Returns 0, or -1
  * with one sentence in err ("hook printed no JSON result: <first 200 bytes>")
  * and *outputs NULL.
  */

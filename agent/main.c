@@ -10,6 +10,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "runners.h"
 #include "steps.h"
 
 static struct lws_context *agent_ctx;
@@ -71,6 +72,9 @@ main(int argc, char **argv)
 	struct lws_protocols list[3];
 	int rc = 1;
 
+	/* the process of a "file" step (runner_file.c), not a daemon */
+	if (argc == 3 && strcmp(argv[1], RUNNER_FILE_FLAG) == 0)
+		return runner_file_child(argv[2]);
 	if (agent_config_load(&cfg, argc, argv) != 0)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),

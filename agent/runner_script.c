@@ -64,18 +64,12 @@ script_build(const struct runner_ctx *ctx, struct exec_req *req, char *err,
 	}
 	if (runners_vec_push(&argv, strdup(path)) != 0 || req->path == NULL)
 		goto nomem;
-	req->argv = runners_vec_take(&argv);
-	req->envp = runners_vec_take(&env);
 	rc = 0;
 	goto out;
 nomem:
 	snprintf(err, errlen, "out of memory preparing the script");
 out:
-	runners_vec_free(&env);
-	runners_vec_free(&argv);
-	if (rc != 0)
-		exec_req_free(req);
-	return rc;
+	return runners_build_end(rc, req, &argv, &env);
 }
 
 static void

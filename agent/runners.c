@@ -36,6 +36,8 @@
 static const struct runner *const runners_table[] = {
 	&runner_script,
 	&runner_puppet,
+	&runner_file,
+	&runner_heat_config,
 };
 
 const struct runner *
@@ -105,6 +107,21 @@ runners_strv_free(char **v)
 	for (p = v; *p; p++)
 		free(*p);
 	free(v);
+}
+
+int
+runners_build_end(int rc, struct exec_req *req, struct runners_vec *argv,
+    struct runners_vec *env)
+{
+	if (rc == 0) {
+		req->argv = runners_vec_take(argv);
+		req->envp = runners_vec_take(env);
+	}
+	runners_vec_free(env);
+	runners_vec_free(argv);
+	if (rc != 0)
+		exec_req_free(req);
+	return rc;
 }
 
 /* ---- environment ---- */
@@ -475,6 +492,7 @@ runners_prepare(const struct runner *r, const struct bora_run *run,
 	} else
 		snprintf(work, PATH_MAX, "%s", dir);
 
+	ctx.step_id = run->step;
 	ctx.spec = run->spec;
 	ctx.inputs = run->inputs;
 	ctx.dir = work;

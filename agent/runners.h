@@ -7,7 +7,8 @@
  * into the step's private directory; when the process has ended, its
  * finish() maps what it did (exit code, signal, the kept end of stdout and
  * stderr, files in the directory) to the result's status and outputs.
- * Kinds: script (runner_script.c), puppet (runner_puppet.c).
+ * Kinds: script (runner_script.c), puppet (runner_puppet.c), file
+ * (runner_file.c), heat_config (runner_heat.c).
  */
 #ifndef BORA_AGENT_RUNNERS_H
 #define BORA_AGENT_RUNNERS_H
@@ -43,6 +44,7 @@ struct runner_user {
 
 /* What build() gets. */
 struct runner_ctx {
+	const char *step_id;
 	const json_t *spec;         /* object */
 	const json_t *inputs;       /* object or NULL */
 	const char *dir;            /* the step's files: exists, 0700, empty,
@@ -62,6 +64,7 @@ struct runner_done {
 	int exit_code;
 	int signal;                 /* or 0 */
 	const char *out;            /* kept stdout, valid UTF-8, NUL-ended */
+	unsigned long long out_bytes;   /* stdout the process wrote in all */
 	const char *err;            /* kept stderr */
 };
 
@@ -70,6 +73,9 @@ struct runner {
 	/* spec fields of this kind, besides the common "user" and "cwd"
 	 * (which runners_prepare() checks); NULL-terminated */
 	const char *const *fields;
+	/* bytes of the end of stdout kept for finish(); 0: the default
+	 * (64 KiB, what deploy_stdout carries) */
+	size_t keep_stdout;
 	/*
 	 * Fill *req (path, argv, envp) for ctx. 0, or -1 with one sentence
 	 * in err that names the field or input at fault (the step's result
@@ -89,6 +95,8 @@ struct runner {
 
 extern const struct runner runner_script;
 extern const struct runner runner_puppet;
+extern const struct runner runner_file;
+extern const struct runner runner_heat_config;
 
 /* The runner for kind, or NULL when this agent has none. */
 const struct runner *runners_find(const char *kind);
@@ -135,6 +143,14 @@ int runners_build_env(const json_t *inputs, const char *prefix,
     const char *dir, const struct runner_user *user, struct runners_vec *env,
     char *err, size_t errlen);
 
+/*
+ * The end of a build(): with rc 0 hand argv and env over to req (its argv
+ * and envp), otherwise free what req holds; both vecs are left empty.
+ * Returns rc.
+ */
+int runners_build_end(int rc, struct exec_req *req, struct runners_vec *argv,
+    struct runners_vec *env);
+
 /* "name=value"; NULL when out of memory. */
 char *runners_env_entry(const char *name, const char *value, size_t len);
 
@@ -159,6 +175,12 @@ int runners_outputs_check(const json_t *spec, char *err, size_t errlen);
  */
 json_t *runners_heat_outputs(const struct runner_done *d, char *err,
     size_t errlen);
+
+/* kind "file" (runner_file.c): the agent binary run with this flag and a
+ * spec file writes that file and exits 0, or 1 with a sentence on stderr.
+ * main() calls runner_file_child() for it before anything else. */
+#define RUNNER_FILE_FLAG "--write-file"
+int runner_file_child(const char *spec_path);
 
 /* puppet's testable parts (runner_puppet.c). */
 /* argv for spec into *argv (free with runners_strv_free). 0, or -1. */

@@ -88,8 +88,8 @@ struct steps_stream {
 	uint64_t bytes;             /* bytes the step wrote, kept or not */
 	char tail[4];               /* start of a UTF-8 sequence cut by a read */
 	size_t tail_len;
-	char *keep;                 /* its last bytes (STEPS_KEEP_MAX), raw */
-	size_t keep_len, keep_cap;
+	char *keep;                 /* its last keep_max bytes, raw */
+	size_t keep_len, keep_cap, keep_max;
 	TAILQ_ENTRY(steps_stream) pause_link;
 };
 
@@ -475,6 +475,7 @@ steps_finish_runner(struct step *st, struct bora_result *res, char *text,
 		d.signal = WIFSIGNALED(st->wstatus) ? WTERMSIG(st->wstatus) : 0;
 	}
 	d.out = out;
+	d.out_bytes = st->s[BORA_STREAM_STDOUT].bytes;
 	d.err = err;
 	note[0] = '\0';
 	st->runner->finish(&d, res, note, sizeof(note));
@@ -661,28 +662,28 @@ steps_stream_flush(struct steps_stream *s)
 	steps_stream_send(s, steps.in, t);
 }
 
-/* Keep the last STEPS_KEEP_MAX bytes the stream wrote (for the result);
+/* Keep the last keep_max bytes the stream wrote (for the result);
  * grows to that size as output comes, so a quiet step costs nothing. */
 static void
 steps_stream_keep(struct steps_stream *s, const char *data, size_t n)
 {
-	size_t want, drop;
+	size_t want, drop, max = s->keep_max ? s->keep_max : STEPS_KEEP_MAX;
 	char *nk;
 
-	if (n >= STEPS_KEEP_MAX) {
-		data += n - STEPS_KEEP_MAX;
-		n = STEPS_KEEP_MAX;
+	if (n >= max) {
+		data += n - max;
+		n = max;
 		s->keep_len = 0;
 	}
 	want = s->keep_len + n;
-	if (want > STEPS_KEEP_MAX)
-		want = STEPS_KEEP_MAX;
+	if (want > max)
+		want = max;
 	if (want > s->keep_cap) {
 		want = want < 4096 ? 4096 : want;
 		if (want < 2 * s->keep_cap)
 			want = 2 * s->keep_cap;
-		if (want > STEPS_KEEP_MAX)
-			want = STEPS_KEEP_MAX;
+		if (want > max)
+			want = max;
 		if ((nk = realloc(s->keep, want)) == NULL) {
 			/* the result's text loses its start; the stream
 			 * itself was sent whole */
@@ -1018,6 +1019,7 @@ steps_start(struct step *st, const struct bora_run *run)
 		return;
 	}
 	st->runner = runner;
+	st->s[BORA_STREAM_STDOUT].keep_max = runner->keep_stdout;
 	st->spec = json_incref(run->spec);
 	st->inputs = run->inputs ? json_incref(run->inputs) : NULL;
 	st->started_ms = steps_now_ms();

@@ -444,43 +444,36 @@ api_input_name_valid(const char *s)
 	    "0123456789_") == n;
 }
 
-static int
-api_spec_script(const json_t *spec, char *err, size_t errlen)
-{
-	const json_t *script = json_object_get(spec, "script");
-
-	if (script == NULL) {
-		snprintf(err, errlen, "spec.script: required (the script text)");
-		return -1;
-	}
-	if (!json_is_string(script)) {
-		snprintf(err, errlen, "spec.script: expected a string");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-api_spec_puppet(const json_t *spec, char *err, size_t errlen)
-{
-	const json_t *manifest = json_object_get(spec, "manifest");
-
-	if (manifest == NULL || !json_is_string(manifest)) {
-		snprintf(err, errlen, "spec.manifest: %s", manifest == NULL ?
-		    "required (the manifest text)" : "expected a string");
-		return -1;
-	}
-	return 0;
-}
-
-/* The step kinds the API takes, each with the check of its spec. */
+/*
+ * The step kinds the API takes, each with the string field its spec needs;
+ * the agent checks the rest (it knows its runners), and says so in the
+ * step's result.
+ */
 static const struct {
 	const char *kind;
-	int (*check_spec)(const json_t *spec, char *err, size_t errlen);
+	const char *field;
+	const char *what;
 } api_kinds[] = {
-	{ "script", api_spec_script },
-	{ "puppet", api_spec_puppet },
+	{ "script", "script", "the script text" },
+	{ "puppet", "manifest", "the manifest text" },
+	{ "file", "path", "the absolute path to write" },
+	{ "heat_config", "group", "the SoftwareConfig group, naming the hook" },
 };
+
+/* spec.FIELD of kind i is a string. 0, or -1 with err. */
+static int
+api_spec_check(size_t i, const json_t *spec, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(spec, api_kinds[i].field);
+
+	if (v == NULL || !json_is_string(v)) {
+		snprintf(err, errlen, "spec.%s: %s%s%s", api_kinds[i].field,
+		    v == NULL ? "required (" : "expected a string",
+		    v == NULL ? api_kinds[i].what : "", v == NULL ? ")" : "");
+		return -1;
+	}
+	return 0;
+}
 
 struct api_step_req {
 	const char *agent;
@@ -559,13 +552,13 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 	rq->spec = v;
 	for (ok = 0, i = 0; i < sizeof(api_kinds) / sizeof(api_kinds[0]); i++)
 		if (strcmp(rq->kind, api_kinds[i].kind) == 0) {
-			if (api_kinds[i].check_spec(rq->spec, err, errlen) != 0)
+			if (api_spec_check(i, rq->spec, err, errlen) != 0)
 				return -1;
 			ok = 1;
 		}
 	if (!ok) {
 		snprintf(err, errlen, "kind: unknown step kind \"%s\" (known: "
-		    "script, puppet)", rq->kind);
+		    "script, puppet, file, heat_config)", rq->kind);
 		return -1;
 	}
 

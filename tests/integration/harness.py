@@ -488,7 +488,8 @@ class BoraTestCase(unittest.TestCase):
         wait_for(up, START_TIMEOUT, "the coordinator to listen", on_fail=d.log_tail)
 
     def start_agent(self, name="local", cert=None, key=None, ca=None, port=None,
-                    extra=(), reconnect_min_ms=100, reconnect_max_ms=2000):
+                    extra=(), reconnect_min_ms=100, reconnect_max_ms=2000,
+                    env=None):
         state = os.path.join(self.tmp, "agent-" + name)
         os.makedirs(state, mode=0o700, exist_ok=True)
         argv = [binary("bora-agent"),
@@ -498,8 +499,16 @@ class BoraTestCase(unittest.TestCase):
                 "--reconnect-min-ms", str(reconnect_min_ms),
                 "--reconnect-max-ms", str(reconnect_max_ms),
                 "--log-level", "debug"] + list(extra)
-        d = Daemon("agent-" + name, argv, self._log_path("agent-" + name))
+        d = Daemon("agent-" + name, argv, self._log_path("agent-" + name), env=env)
         self.daemons.append(d)
+        return d
+
+    def start_connected_agent(self, name="local", **kw):
+        """Start an agent (start_agent's arguments) and wait until the
+        coordinator lists it and it has logged its welcome."""
+        d = self.start_agent(name, **kw)
+        self.wait_agent(name)
+        d.wait_log("connected to coordinator")
         return d
 
     def wait_agent(self, name="local", timeout=START_TIMEOUT, present=True):

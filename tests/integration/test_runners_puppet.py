@@ -18,9 +18,7 @@ class RunnersPuppet(harness.BoraTestCase):
             self.skipTest("puppet is not installed (scripts/install-deps.sh)")
         super().setUp()
         self.start_coordinator()
-        self.agent = self.start_agent("local")
-        self.wait_agent("local")
-        self.agent.wait_log("connected to coordinator")
+        self.agent = self.start_connected_agent("local")
 
     def run_spec(self, spec, inputs=None):
         sid = self.api.submit_spec("local", "puppet", spec, timeout=120,

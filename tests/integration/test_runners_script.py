@@ -22,9 +22,7 @@ class RunnersScript(harness.BoraTestCase):
     def setUp(self):
         super().setUp()
         self.start_coordinator()
-        self.agent = self.start_agent("local")
-        self.wait_agent("local")
-        self.agent.wait_log("connected to coordinator")
+        self.agent = self.start_connected_agent("local")
 
     def run_spec(self, spec, inputs=None, kind="script", timeout=60):
         sid = self.api.submit_spec("local", kind, spec, timeout=timeout,

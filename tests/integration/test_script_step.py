@@ -35,9 +35,7 @@ class ScriptStep(harness.BoraTestCase):
     def setUp(self):
         super().setUp()
         self.start_coordinator()
-        self.agent = self.start_agent("local")
-        self.wait_agent("local")
-        self.agent.wait_log("connected to coordinator")
+        self.agent = self.start_connected_agent("local")
 
     def test_agents_listed(self):
         self.assertEqual(self.api.agents(), ["local"])

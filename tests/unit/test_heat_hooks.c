@@ -281,6 +281,20 @@ parse(const char *text, json_t **out, int *code, char *err, size_t errlen)
 	    errlen);
 }
 
+/* text parses, with status code want */
+static void
+status_is(const char *text, int want)
+{
+	json_t *out = NULL;
+	int code = -99;
+	char err[512] = "";
+
+	assert_int_equal(heat_hook_parse_output(text, strlen(text), &out,
+	    &code, err, sizeof(err)), 0);
+	assert_int_equal(code, want);
+	json_decref(out);
+}
+
 static void
 test_parse_output_good(void **state)
 {
@@ -307,6 +321,17 @@ test_parse_output_good(void **state)
 	    sizeof(err)), 0);
 	assert_int_equal(code, 0);     /* absent: 0 */
 	json_decref(out);
+
+	/* Heat's rule: failed when status_code and str(status_code) != '0' */
+	status_is("{\"deploy_status_code\": \"0\"}", 0);
+	status_is("{\"deploy_status_code\": \"\"}", 0);
+	status_is("{\"deploy_status_code\": null}", 0);
+	status_is("{\"deploy_status_code\": false}", 0);
+	status_is("{\"deploy_status_code\": \"3\"}", 3);
+	status_is("{\"deploy_status_code\": \"-2\"}", -2);
+	status_is("{\"deploy_status_code\": \"failed\"}", 1);
+	status_is("{\"deploy_status_code\": 1e3}", 1);
+	status_is("{\"deploy_status_code\": true}", 1);
 }
 
 static void
@@ -338,10 +363,6 @@ test_parse_output_bad(void **state)
 	parse_bad("{} trailing", 11, "hook printed no JSON result: {} trailing");
 	parse_bad("{\"a\": 1, \"a\": 2}", 16,
 	    "hook result: duplicate object key near '\"a\"'");
-	parse_bad("{\"deploy_status_code\": \"0\"}", 27,
-	    "hook result.deploy_status_code: expected an integer");
-	parse_bad("{\"deploy_status_code\": 1e3}", 27,
-	    "hook result.deploy_status_code: expected an integer");
 	parse_bad("{\"deploy_status_code\": 99999999999}", 35,
 	    "hook result.deploy_status_code: 99999999999 is out of range");
 
