@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "dsl.h"
 #include "http_client.h"
 #include "msg.h"
 
@@ -49,6 +50,7 @@ static int cmd_agents(struct cli *, int, char **);
 static int cmd_step_run(struct cli *, int, char **);
 static int cmd_step_show(struct cli *, int, char **);
 static int cmd_step_events(struct cli *, int, char **);
+static int cmd_validate(struct cli *, int, char **);
 static int cmd_version(struct cli *, int, char **);
 static int cmd_help(struct cli *, int, char **);
 
@@ -63,6 +65,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "step events", "ID",
 	  "print a step's events as NDJSON, live until it ends",
 	  cmd_step_events },
+	{ "validate", "[--quiet] FILE|-...",
+	  "check workflow files (locally) and print their canonical JSON",
+	  cmd_validate },
 	{ "version", "",
 	  "print the version", cmd_version },
 	{ "help", "[COMMAND]",
@@ -964,6 +969,70 @@ cmd_step_events(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* ---- bora validate ---------------------------------------------------- */
+
+/* One file (or "-": standard input): its canonical JSON on stdout, or
+ * every error on stderr. CLI_OK or CLI_FAIL. */
+static int
+cli_validate_one(const char *path, int quiet)
+{
+	struct dsl_errors errs = { NULL, 0 };
+	json_t *spec;
+	char *text;
+	size_t i, len;
+	int rc = CLI_OK;
+
+	if (strcmp(path, "-") == 0) {
+		if ((text = cli_read_script("-", DSL_FILE_MAX, &len)) == NULL)
+			return CLI_FAIL;
+		spec = dsl_parse(text, len, "<stdin>", &errs);
+		free(text);
+	} else
+		spec = dsl_load_file(path, &errs);
+	if (spec == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.v[i]);
+		if (errs.n == 0)
+			fprintf(stderr, "%s: not valid\n", path);
+		rc = CLI_FAIL;
+	} else if (!quiet && (json_dumpf(spec, stdout, JSON_INDENT(2) |
+	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) != 0 ||
+	    fputc('\n', stdout) == EOF)) {
+		cli_warnx("cannot write to standard output");
+		rc = CLI_FAIL;
+	}
+	json_decref(spec);
+	dsl_errors_free(&errs);
+	return rc;
+}
+
+static int
+cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, rc, status = CLI_OK, quiet_flag = 0;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
+		if (c == 'q')
+			quiet_flag = 1;
+		else if ((rc = cli_common_opt(cli, c, argv)) != -1)
+			return rc;
+	}
+	if (optind == argc)
+		return cli_usage_error(cli, "expected one or more workflow "
+		    "FILEs (or - for standard input)");
+	for (; optind < argc; optind++)
+		if (cli_validate_one(argv[optind], quiet_flag) != CLI_OK)
+			status = CLI_FAIL;
+	fflush(stdout);
+	return status;
+}
+
 /* ---- version, help ----------------------------------------------------- */
 
 static int
@@ -995,7 +1064,9 @@ cli_usage(FILE *out)
 	    "The coordinator is reached at --socket PATH, else $BORA_SOCKET, else\n"
 	    "%s. --json prints the API's JSON as it is.\n"
 	    "step run exits with the script's exit code when it failed, 124 on\n"
-	    "timeout, 1 on other failures, 2 on usage errors.\n",
+	    "timeout, 1 on other failures, 2 on usage errors.\n"
+	    "validate needs no coordinator: it exits 1 when a file has errors\n"
+	    "(each file:line:column: sentence, on standard error).\n",
 	    CLI_DEFAULT_SOCKET);
 }
 
