@@ -19,7 +19,7 @@
  *
  * The events stream has no content-length: lws_add_http_common_headers()
  * then adds "connection: close" on HTTP/1.1, and the end of the body is the
- * end of the connection: after the last event of a finished step we write
+ * end of the connection: after the last event of a closed log we write
  * LWS_WRITE_HTTP_FINAL and lws_http_transaction_completed() answers 1
  * (close), or defers the close until lws has flushed what the kernel did
  * not take yet.
@@ -33,51 +33,17 @@
 #include <strings.h>
 
 #include "api.h"
+#include "api_int.h"
+#include "evlog.h"
 #include "log.h"
 #include "msg.h"
 #include "registry.h"
 #include "steps.h"
 
-#define API_MAX_PATH        512        /* longer request paths get 414 */
 #define API_WRITE_CHUNK     (16 * 1024)  /* body bytes per WRITEABLE */
 #define API_HEADER_SPACE    1024
 #define API_DEFAULT_TIMEOUT 600
 #define API_MAX_INPUT_NAME  128
-#define API_MAX_PARAMS      2
-
-struct api_session;
-
-struct api_route {
-	const char *method;
-	const char *pattern;       /* "*" matches one non-empty path segment */
-	int (*handler)(struct api_session *ss);  /* 0, or -1 to hang up */
-	int has_body;              /* dispatched on BODY_COMPLETION */
-};
-
-struct api_session {
-	struct lws *wsi;
-	char method[8];
-	char path[API_MAX_PATH + 1];
-	char params[API_MAX_PARAMS][API_MAX_PATH + 1];
-	const struct api_route *route;
-
-	/* request body: grows up to the announced content-length */
-	char *body;
-	size_t body_len, body_alloc;
-	int answered;              /* response under way: the body is ignored */
-
-	/* JSON response: headers are out, body written from WRITEABLE */
-	char *resp;
-	size_t resp_len, resp_off;
-	int status;
-	int close_after;           /* hang up after the answer (413, 411) */
-
-	/* events stream */
-	int streaming;
-	struct step_watcher watch; /* watch.step is NULL once unwatched */
-	size_t ev_index;           /* next event to write */
-	size_t ev_off;             /* bytes of it already written */
-};
 
 static int api_agents_list(struct api_session *ss);
 static int api_steps_create(struct api_session *ss);
@@ -85,10 +51,16 @@ static int api_step_get(struct api_session *ss);
 static int api_step_events(struct api_session *ss);
 
 static const struct api_route api_routes[] = {
-	{ "GET",  "/v1/agents",          api_agents_list,  0 },
-	{ "POST", "/v1/steps",           api_steps_create, 1 },
-	{ "GET",  "/v1/steps/*",         api_step_get,     0 },
-	{ "GET",  "/v1/steps/*/events",  api_step_events,  0 },
+	{ "GET",  "/v1/agents",               api_agents_list,  0 },
+	{ "POST", "/v1/steps",                api_steps_create, 1 },
+	{ "GET",  "/v1/steps/*",              api_step_get,     0 },
+	{ "GET",  "/v1/steps/*/events",       api_step_events,  0 },
+	{ "POST", "/v1/executions",           api_exec_create,  1 },
+	{ "GET",  "/v1/executions/*",         api_exec_get,     0 },
+	{ "GET",  "/v1/executions/*/events",  api_exec_events,  0 },
+	{ "POST", "/v1/executions/*/cancel",  api_exec_cancel,  1 },
+	{ "POST", "/v1/executions/*/pause",   api_exec_pause,   1 },
+	{ "POST", "/v1/executions/*/resume",  api_exec_resume,  1 },
 };
 #define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -158,7 +130,7 @@ api_method_name(struct lws *wsi)
 static void
 api_session_release(struct api_session *ss)
 {
-	step_unwatch(&ss->watch);          /* no-op when not watching */
+	evlog_unwatch(&ss->watch);         /* no-op when not watching */
 	ss->streaming = 0;
 	free(ss->body);
 	ss->body = NULL;
@@ -178,12 +150,7 @@ api_log_request(const struct api_session *ss)
 	    bora_log_quote(ss->path, qpath, sizeof(qpath)), ss->status);
 }
 
-/*
- * Answer with status and the JSON value body (the reference is taken).
- * extra_token/extra_value add one header (Location, Allow) when set.
- * Writes the headers now and the body from WRITEABLE. 0, or -1 to hang up.
- */
-static int
+int
 api_respond(struct api_session *ss, unsigned status, json_t *body,
     enum lws_token_indexes extra_token, const char *extra_value)
 {
@@ -234,17 +201,7 @@ api_respond(struct api_session *ss, unsigned status, json_t *body,
 	return 0;
 }
 
-/*
- * status + {"error": code, "detail": printf(fmt, ...)}, with one more header
- * when extra_value is set. The detail is made printable ASCII (it may quote
- * what the client sent), so that it always encodes.
- */
-static int api_error_h(struct api_session *ss, unsigned status,
-    const char *code, enum lws_token_indexes extra_token,
-    const char *extra_value, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static int
+int
 api_error_h(struct api_session *ss, unsigned status, const char *code,
     enum lws_token_indexes extra_token, const char *extra_value,
     const char *fmt, ...)
@@ -263,9 +220,6 @@ api_error_h(struct api_session *ss, unsigned status, const char *code,
 	return api_respond(ss, status, json_pack("{s:s, s:s}", "error", code,
 	    "detail", detail), extra_token, extra_value);
 }
-
-#define api_error(ss, status, code, ...) \
-	api_error_h(ss, status, code, 0, NULL, __VA_ARGS__)
 
 /* Write the next piece of a JSON body; after the last, end the
  * transaction. 0, or -1 to hang up. */
@@ -297,7 +251,7 @@ api_write_json(struct api_session *ss)
 /* ---- the event stream -------------------------------------------------- */
 
 static void
-api_events_notify(struct step_watcher *w)
+api_events_notify(struct evlog_watcher *w)
 {
 	struct api_session *ss = w->user;
 
@@ -308,23 +262,23 @@ api_events_notify(struct step_watcher *w)
 /*
  * Copy the events from ss->ev_index on (each line + "\n") into one write of
  * at most API_WRITE_CHUNK bytes; a long line spans several writes. When the
- * step is done and every event is out, that write is the final one and the
+ * log is closed and every event is out, that write is the final one and the
  * transaction ends (the connection closes: no content-length).
  */
 static int
 api_write_events(struct api_session *ss)
 {
-	struct coord_step *s = ss->watch.step;
+	struct evlog *l = ss->watch.log;
 	struct lws *wsi = ss->wsi;
 	unsigned char *out = &api_wbuf[LWS_PRE];
 	size_t n = 0, len, take;
 	const char *line;
 	int done;
 
-	if (s == NULL)                     /* the step was forgotten */
+	if (l == NULL)                     /* the log was freed */
 		return -1;
 	while (n < API_WRITE_CHUNK &&
-	    (line = step_event(s, ss->ev_index, &len)) != NULL) {
+	    (line = evlog_line(l, ss->ev_index, &len)) != NULL) {
 		/* line bytes, then its newline at offset len */
 		take = len + 1 - ss->ev_off;
 		if (take > API_WRITE_CHUNK - n)
@@ -341,16 +295,15 @@ api_write_events(struct api_session *ss)
 			ss->ev_off = 0;
 		}
 	}
-	done = step_state(s) == STEP_DONE &&
-	    ss->ev_index == step_event_count(s);
+	done = l->closed && ss->ev_index == evlog_count(l);
 	if (n > 0 && lws_write(ss->wsi, out, n,
 	    done ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	if (!done) {
-		if (ss->ev_index < step_event_count(s))
+		if (ss->ev_index < evlog_count(l))
 			lws_callback_on_writable(ss->wsi);
 		else
-			/* Idle until the step has news. lws 4.1 does not read
+			/* Idle until the log has news. lws 4.1 does not read
 			 * a connection whose response is still going out, so
 			 * a client that hung up would leave POLLIN set and the
 			 * loop spinning: stop polling for input meanwhile; the
@@ -358,9 +311,9 @@ api_write_events(struct api_session *ss)
 			lws_rx_flow_control(ss->wsi, 0);
 		return 0;
 	}
-	log_debug("api", "events stream ended step=%s events=%zu",
-	    step_id(s), ss->ev_index);
-	step_unwatch(&ss->watch);
+	log_debug("api", "events stream ended path=%s events=%zu",
+	    ss->path, ss->ev_index);
+	evlog_unwatch(&ss->watch);
 	ss->streaming = 0;
 	/* ss may be gone after this call (lws frees it on a new transaction) */
 	if (lws_http_transaction_completed(wsi))
@@ -608,36 +561,54 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 	return 0;
 }
 
+json_t *
+api_body_object(struct api_session *ss, int allow_empty, int *rc)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (ss->body_len == 0 && allow_empty)
+		return json_object();
+	if (ss->body_len == 0) {
+		*rc = api_error(ss, 400, "bad_request",
+		    "body: expected a JSON object, got an empty body");
+		return NULL;
+	}
+	root = json_loadb(ss->body, ss->body_len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (root == NULL) {
+		*rc = api_error(ss, 400, "bad_request",
+		    "body: invalid JSON at line %d column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		*rc = api_error(ss, 400, "bad_request",
+		    "body: expected a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
 /* POST /v1/steps -> 201 step_to_json, Location: /v1/steps/ID */
 static int
 api_steps_create(struct api_session *ss)
 {
 	struct api_step_req rq;
 	struct coord_step *s;
-	json_error_t jerr;
 	json_t *root;
 	char err[512], location[BORA_MAX_STEP_ID + 16];
+	int rc;
 
-	if (ss->body_len == 0)
-		return api_error(ss, 400, "bad_request",
-		    "body: expected a JSON object, got an empty body");
-	root = json_loadb(ss->body, ss->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return api_error(ss, 400, "bad_request",
-		    "body: invalid JSON at line %d column %d: %s",
-		    jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return api_error(ss, 400, "bad_request",
-		    "body: expected a JSON object");
-	}
+	if ((root = api_body_object(ss, 0, &rc)) == NULL)
+		return rc;
 	if (api_step_req_parse(root, &rq, err, sizeof(err)) != 0) {
 		json_decref(root);
 		return api_error(ss, 400, "bad_request", "%s", err);
 	}
-	s = steps_submit(rq.agent, rq.kind, rq.spec, rq.inputs, rq.timeout_s,
-	    err, sizeof(err));
+	s = steps_submit(NULL, rq.agent, rq.kind, rq.spec, rq.inputs,
+	    rq.timeout_s, NULL, err, sizeof(err));
 	json_decref(root);
 	if (s == NULL)
 		return api_error(ss, 400, "bad_request", "%s", err);
@@ -667,18 +638,12 @@ api_step_get(struct api_session *ss)
 	return api_respond(ss, 200, step_to_json(s), 0, NULL);
 }
 
-/* GET /v1/steps/ID/events -> NDJSON, live until the step is done */
-static int
-api_step_events(struct api_session *ss)
+int
+api_stream_log(struct api_session *ss, struct evlog *l)
 {
 	unsigned char *start = &api_wbuf[LWS_PRE], *p = start;
 	unsigned char *end = start + API_HEADER_SPACE;
-	struct coord_step *s = api_step_lookup(ss);
-	char q[128];
 
-	if (s == NULL)
-		return api_error(ss, 404, "not_found", "no step %s",
-		    bora_log_quote(ss->params[0], q, sizeof(q)));
 	ss->answered = 1;
 	ss->status = 200;
 	api_log_request(ss);
@@ -698,11 +663,24 @@ api_step_events(struct api_session *ss)
 	lws_set_timeout(ss->wsi, NO_PENDING_TIMEOUT, 0);
 	ss->watch.notify = api_events_notify;
 	ss->watch.user = ss;
-	step_watch(s, &ss->watch);
+	evlog_watch(l, &ss->watch);
 	ss->streaming = 1;
 	ss->ev_index = ss->ev_off = 0;
 	lws_callback_on_writable(ss->wsi);
 	return 0;
+}
+
+/* GET /v1/steps/ID/events -> NDJSON, live until the step is done */
+static int
+api_step_events(struct api_session *ss)
+{
+	struct coord_step *s = api_step_lookup(ss);
+	char q[128];
+
+	if (s == NULL)
+		return api_error(ss, 404, "not_found", "no step %s",
+		    bora_log_quote(ss->params[0], q, sizeof(q)));
+	return api_stream_log(ss, step_log(s));
 }
 
 /* ---- the protocol callback --------------------------------------------- */

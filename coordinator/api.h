@@ -9,6 +9,11 @@
  *   GET  /v1/steps/ID               state and result
  *   GET  /v1/steps/ID/events        NDJSON stream of the step's events,
  *                                   live until the result, then closed
+ *   POST /v1/executions             {"workflow": YAML, "name", "input",
+ *                                   "task", "file"} -> 201 execution
+ *   GET  /v1/executions/ID          state, tasks, output
+ *   GET  /v1/executions/ID/events   NDJSON, live until the execution ends
+ *   POST /v1/executions/ID/cancel|pause|resume
  *
  * Errors: status + {"error": short, "detail": sentence}. Bodies over
  * API_MAX_BODY are refused with 413.

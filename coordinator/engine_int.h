@@ -82,6 +82,7 @@ struct task {
 struct join_state {
 	char *name;                 /* target task */
 	json_t *fired;              /* object: source task name -> true */
+	size_t need;                /* fired sources that start it */
 	int started;
 };
 

@@ -435,29 +435,6 @@ task_finish(struct task *t)
 
 /* ---- transitions ---- */
 
-static struct join_state *
-task_join(struct engine_exec *x, const char *name)
-{
-	struct join_state *j;
-	size_t i;
-
-	for (i = 0; i < x->njoins; i++)
-		if (strcmp(x->joins[i].name, name) == 0)
-			return &x->joins[i];
-	if ((j = realloc(x->joins, (x->njoins + 1) * sizeof(*j))) == NULL)
-		return NULL;
-	x->joins = j;
-	j = &x->joins[x->njoins];
-	memset(j, 0, sizeof(*j));
-	if ((j->name = strdup(name)) == NULL || (j->fired = json_object()) ==
-	    NULL) {
-		free(j->name);
-		return NULL;
-	}
-	x->njoins++;
-	return j;
-}
-
 /* How many distinct tasks of wf have a transition to name. */
 static size_t
 task_inbound(const json_t *wf, const char *name)
@@ -481,6 +458,37 @@ task_inbound(const json_t *wf, const char *name)
 	return n;
 }
 
+/* The join state of name in x, made on first use with the number of
+ * fired sources it needs (join: all counts the inbound tasks once). */
+static struct join_state *
+task_join(struct engine_exec *x, const char *name, const json_t *join)
+{
+	struct join_state *j;
+	size_t i;
+
+	for (i = 0; i < x->njoins; i++)
+		if (strcmp(x->joins[i].name, name) == 0)
+			return &x->joins[i];
+	if ((j = realloc(x->joins, (x->njoins + 1) * sizeof(*j))) == NULL)
+		return NULL;
+	x->joins = j;
+	j = &x->joins[x->njoins];
+	memset(j, 0, sizeof(*j));
+	if ((j->name = strdup(name)) == NULL || (j->fired = json_object()) ==
+	    NULL) {
+		free(j->name);
+		return NULL;
+	}
+	if (json_is_string(join) && strcmp(json_string_value(join), "one") == 0)
+		j->need = 1;
+	else if (json_is_integer(join))
+		j->need = (size_t)json_integer_value(join);
+	else
+		j->need = task_inbound(x->wf, name);
+	x->njoins++;
+	return j;
+}
+
 /* source's transition reaches name. */
 static void
 task_trigger(struct engine_exec *x, const char *name, const char *source)
@@ -489,20 +497,12 @@ task_trigger(struct engine_exec *x, const char *name, const char *source)
 	    name), *join = json_object_get(spec, "join");
 	struct join_state *j;
 	struct task *t;
-	size_t need;
 
 	if (join != NULL && !json_is_null(join)) {
-		if ((j = task_join(x, name)) == NULL || j->started)
+		if ((j = task_join(x, name, join)) == NULL || j->started)
 			return;
 		(void)json_object_set_new(j->fired, source, json_true());
-		if (json_is_string(join) && strcmp(json_string_value(join),
-		    "one") == 0)
-			need = 1;
-		else if (json_is_integer(join))
-			need = (size_t)json_integer_value(join);
-		else
-			need = task_inbound(x->wf, name);
-		if (json_object_size(j->fired) < need)
+		if (json_object_size(j->fired) < j->need)
 			return;
 		j->started = 1;
 	}

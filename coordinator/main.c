@@ -1,8 +1,10 @@
-/* main.c: bora-coordinator, the daemon that pushes steps to agents. */
+/* main.c: bora-coordinator, the daemon that pushes steps to agents and runs
+ * workflows over them. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
+#include "engine_glue.h"
 #include "log.h"
 #include "server.h"
 
@@ -16,7 +18,14 @@ main(int argc, char **argv)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),
 	    (enum bora_log_format)bora_log_format_parse(cfg.log_format));
-	rc = server_run(&cfg);
+	rc = server_start(&cfg);
+	if (rc == 0)
+		rc = engine_glue_init(server_context());
+	if (rc == 0)
+		rc = server_loop();
+	/* The engine's timer lives on the context: gone before it is. */
+	engine_glue_shutdown();
+	server_stop();
 	log_info("main", "exit status=%d", rc == 0 ? 0 : 1);
 	coord_config_free(&cfg);
 	return rc == 0 ? 0 : 1;

@@ -1,4 +1,5 @@
 /* registry.c: connected agents by name, in a chained hash table. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,94 @@ registry_foreach(void (*fn)(struct coord_agent *, void *), void *ctx)
 			next = a->hash_next;
 			fn(a, ctx);
 		}
+}
+
+static registry_welcome_fn registry_welcome_hook;
+static void *registry_welcome_user;
+
+void
+registry_set_welcome_hook(registry_welcome_fn fn, void *user)
+{
+	registry_welcome_hook = fn;
+	registry_welcome_user = user;
+}
+
+void
+registry_welcomed(const struct coord_agent *a)
+{
+	if (registry_welcome_hook != NULL)
+		registry_welcome_hook(registry_welcome_user, a->name, a->labels);
+}
+
+/* 1 when have holds every key of want with an equal value. */
+static int
+registry_labels_hold(const json_t *have, const json_t *want)
+{
+	const char *key;
+	json_t *v;
+
+	/* json_object_foreach only reads the object it walks. */
+	json_object_foreach((json_t *)(uintptr_t)want, key, v)
+		if (!json_equal(json_object_get(have, key), v))
+			return 0;
+	return 1;
+}
+
+struct registry_match {
+	const json_t *labels;
+	json_t *names;
+	int failed;
+};
+
+static void
+registry_match_one(struct coord_agent *a, void *ctx)
+{
+	struct registry_match *m = ctx;
+
+	if (m->failed || !registry_labels_hold(a->labels, m->labels))
+		return;
+	if (json_array_append_new(m->names, json_string(a->name)) != 0)
+		m->failed = 1;
+}
+
+static int
+registry_name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+json_t *
+registry_matching(const json_t *labels)
+{
+	struct registry_match m = { labels, json_array(), 0 };
+	const char **v = NULL;
+	json_t *sorted = NULL;
+	size_t i, n;
+
+	if (m.names == NULL)
+		return NULL;
+	if (labels != NULL && !json_is_object(labels))
+		m.failed = 1;
+	else
+		registry_foreach(registry_match_one, &m);
+	n = json_array_size(m.names);
+	if (m.failed || (n > 0 && (v = calloc(n, sizeof(*v))) == NULL))
+		goto out;
+	for (i = 0; i < n; i++)
+		v[i] = json_string_value(json_array_get(m.names, i));
+	qsort(v, n, sizeof(*v), registry_name_cmp);
+	if ((sorted = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(sorted, json_string(v[i])) != 0) {
+			json_decref(sorted);
+			sorted = NULL;
+			goto out;
+		}
+out:
+	free(v);
+	json_decref(m.names);
+	return sorted;
 }
 
 int

@@ -37,6 +37,22 @@ size_t registry_count(void);
 /* Call fn on every agent (listings only; no per-event scans). */
 void registry_foreach(void (*fn)(struct coord_agent *, void *), void *ctx);
 
+/*
+ * Names of the connected agents whose hello labels hold every key/value
+ * of labels (an object; NULL or {} matches every agent), sorted. A new
+ * array, or NULL when out of memory or labels is not an object. Walks every agent: for listings and
+ * target selection, never per message.
+ */
+json_t *registry_matching(const json_t *labels);
+
+/* Who hears of each agent welcomed (its hello taken, its waiting steps
+ * sent): one hook, NULL to remove. labels are borrowed. */
+typedef void (*registry_welcome_fn)(void *user, const char *name,
+    const json_t *labels);
+void registry_set_welcome_hook(registry_welcome_fn fn, void *user);
+/* From server.c, once the agent is welcomed: calls the hook. */
+void registry_welcomed(const struct coord_agent *a);
+
 /* Queue m for the agent and ask for WRITEABLE. 0, or -1 when encoding
  * fails or the queue is over its cap (the caller drops the agent). */
 int agent_send(struct coord_agent *a, const struct bora_msg *m);

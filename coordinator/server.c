@@ -42,6 +42,7 @@ struct agent_session {
 
 static const struct coord_config *server_cfg;
 static struct lws_context *server_ctx;
+static int server_socket_ours;     /* we made cfg->api_socket: unlink it */
 static volatile sig_atomic_t server_stopping;
 static uint64_t server_bad_messages;   /* refused messages, all agents */
 
@@ -201,6 +202,7 @@ agent_on_hello(struct coord_agent *a, const struct bora_hello *h)
 	if (agent_send(a, &w) != 0)
 		return;
 	steps_on_agent_welcomed(a, h);
+	registry_welcomed(a);          /* the engine: targets waiting for it */
 }
 
 /* One complete text message from an agent. */
@@ -472,13 +474,12 @@ server_prepare_state_dir(const char *dir)
 }
 
 int
-server_run(const struct coord_config *cfg)
+server_start(const struct coord_config *cfg)
 {
 	struct lws_context_creation_info info;
-	struct lws_protocols api_list[2];
+	static struct lws_protocols api_list[2];   /* lws keeps the pointer */
 	lws_retry_bo_t idle = { 0 };
 	struct lws_vhost *vh;
-	int rc = -1, socket_ours = 0;
 
 	server_cfg = cfg;
 	if (server_prepare_state_dir(cfg->state_dir) != 0 ||
@@ -516,7 +517,7 @@ server_run(const struct coord_config *cfg)
 		log_errorx("server", "cannot listen for agents addr=%s port=%ld "
 		    "(check tls.cert, tls.key, tls.ca and that the port is free)",
 		    cfg->listen, cfg->port);
-		goto out;
+		return -1;
 	}
 
 	/* The operator API vhost: HTTP on a private unix socket. */
@@ -531,13 +532,13 @@ server_run(const struct coord_config *cfg)
 	if (lws_create_vhost(server_ctx, &info) == NULL) {
 		log_errorx("server", "cannot listen on the api socket path=%s",
 		    cfg->api_socket);
-		goto out;
+		return -1;
 	}
-	socket_ours = 1;
+	server_socket_ours = 1;
 	if (chmod(cfg->api_socket, 0600) != 0) {
 		log_warn("server", "cannot make api socket private path=%s",
 		    cfg->api_socket);
-		goto out;
+		return -1;
 	}
 
 	signal(SIGINT, server_on_signal);
@@ -545,18 +546,34 @@ server_run(const struct coord_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	log_info("server", "listening for agents addr=%s port=%ld api=%s "
 	    "version=%s", cfg->listen, cfg->port, cfg->api_socket, BORA_VERSION);
+	return 0;
+}
 
+struct lws_context *
+server_context(void)
+{
+	return server_ctx;
+}
+
+int
+server_loop(void)
+{
 	while (!server_stopping)
 		if (lws_service(server_ctx, 0) < 0)
 			break;
 	log_info("server", "stopping agents=%zu bad_messages=%llu",
 	    registry_count(), (unsigned long long)server_bad_messages);
-	rc = 0;
-out:
-	lws_context_destroy(server_ctx);   /* closes every session first */
+	return server_stopping ? 0 : -1;
+}
+
+void
+server_stop(void)
+{
+	if (server_ctx != NULL)
+		lws_context_destroy(server_ctx);  /* closes every session first */
 	server_ctx = NULL;
 	steps_shutdown();
-	if (socket_ours)
-		unlink(cfg->api_socket);
-	return rc;
+	if (server_socket_ours && server_cfg != NULL)
+		unlink(server_cfg->api_socket);
+	server_socket_ours = 0;
 }

@@ -22,11 +22,7 @@
 #define STEPS_KEEP_DONE      10000
 #define STEPS_KEEP_DONE_BYTES (256u * 1024 * 1024)  /* their event logs */
 #define STEP_LOG_CAP         (8 * 1024 * 1024)   /* event bytes kept per step */
-
-struct step_event {
-	char *line;
-	size_t len;
-};
+#define STEP_REASON_MAX      256                 /* bytes of a cancel reason */
 
 struct agent_steps {               /* unfinished steps of one agent name */
 	char name[BORA_MAX_NAME + 1];
@@ -44,15 +40,17 @@ struct coord_step {
 	enum coord_step_state state;
 	json_t *result;                /* once STEP_DONE */
 	int64_t created_ms;
+	struct step_owner owner;       /* all NULL: none */
+	char *cancel_reason;           /* cancel asked while dispatched; "" for
+	                                  none given (sent when the agent is
+	                                  back) */
 
-	struct step_event *events;
-	size_t n_events, cap_events, event_bytes;
-	uint64_t dropped_bytes;        /* output past STEP_LOG_CAP */
-
-	struct step_watcher *watchers;
+	struct evlog log;              /* cap STEP_LOG_CAP */
 	struct coord_step *hash_next;
 	struct coord_step *agent_next, *agent_prev;
 	struct coord_step *done_next;
+	struct coord_step *notify_next;  /* owner not told yet (deferred) */
+	int notify_pending;
 };
 
 static struct coord_step *steps_table[STEPS_BUCKETS];
@@ -62,6 +60,11 @@ static size_t done_count;
 static size_t done_bytes;          /* event bytes of the finished steps */
 static uint64_t steps_counter;
 static char steps_boot[9];         /* random per coordinator start */
+/* While an agent's hello is applied, owners hear of results only after it
+ * (an owner may submit or cancel steps of that agent: not while its list
+ * is walked). */
+static int steps_defer_owner;
+static struct coord_step *notify_head, *notify_tail;
 
 static int64_t
 now_ms(void)
@@ -140,55 +143,21 @@ agent_steps_unlink(struct coord_step *s)
 	s->agent_next = s->agent_prev = NULL;
 }
 
-/* Append one event (takes the JSON object) and wake the watchers. Output
- * past the cap is counted instead; every other event is always kept. */
+/* Append one event (takes the JSON object; evlog.c counts output past the
+ * cap instead of keeping it) and wake the watchers. */
 static void
-step_log(struct coord_step *s, json_t *ev, int is_output, size_t out_bytes)
+step_record(struct coord_step *s, json_t *ev)
 {
-	struct step_watcher *w, *next;
-	struct step_event *grown;
-	char *line;
-
-	if (is_output && s->event_bytes + out_bytes > STEP_LOG_CAP) {
-		s->dropped_bytes += out_bytes;
-		json_decref(ev);
-		return;
-	}
-	line = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
-	if (line == NULL)
-		return;
-	if (s->n_events == s->cap_events) {
-		size_t cap = s->cap_events ? s->cap_events * 2 : 8;
-
-		grown = realloc(s->events, cap * sizeof(*grown));
-		if (grown == NULL) {
-			free(line);
-			return;
-		}
-		s->events = grown;
-		s->cap_events = cap;
-	}
-	s->events[s->n_events].line = line;
-	s->events[s->n_events].len = strlen(line);
-	s->event_bytes += s->events[s->n_events].len;
-	s->n_events++;
-	for (w = s->watchers; w; w = next) {
-		next = w->next;
-		w->notify(w);
-	}
+	if (evlog_append(&s->log, ev) != 0)
+		log_warnx("steps", "event not logged step=%s reason=\"out of "
+		    "memory\"", s->id);
 }
 
 static void
 step_free(struct coord_step *s)
 {
-	size_t i;
-
-	while (s->watchers)
-		step_unwatch(s->watchers);
-	for (i = 0; i < s->n_events; i++)
-		free(s->events[i].line);
-	free(s->events);
+	evlog_free(&s->log);
+	free(s->cancel_reason);
 	json_decref(s->spec);
 	json_decref(s->inputs);
 	json_decref(s->result);
@@ -215,13 +184,13 @@ steps_evict_done(void)
 
 	while ((done_count > STEPS_KEEP_DONE ||
 	    done_bytes > STEPS_KEEP_DONE_BYTES) && done_head &&
-	    done_head->watchers == NULL) {
+	    done_head->log.watchers == NULL && !done_head->notify_pending) {
 		s = done_head;
 		done_head = s->done_next;
 		if (done_head == NULL)
 			done_tail = NULL;
 		done_count--;
-		done_bytes -= s->event_bytes;
+		done_bytes -= s->log.bytes;
 		steps_table_remove(s);
 		step_free(s);
 	}
@@ -245,17 +214,47 @@ step_dispatch(struct coord_step *s, struct coord_agent *a)
 	}
 	if (s->state == STEP_WAITING) {
 		s->state = STEP_DISPATCHED;
-		step_log(s, json_pack("{s:s, s:I}", "event", "dispatched",
-		    "time_ms", (json_int_t)now_ms()), 0, 0);
+		step_record(s, json_pack("{s:s, s:I}", "event", "dispatched",
+		    "time_ms", (json_int_t)now_ms()));
 	}
 	log_info("steps", "step dispatched step=%s agent=%s kind=%s",
 	    s->id, s->agent, s->kind);
 	return 0;
 }
 
+/* The step's id: the caller's, checked, or a new one. 0, or -1 with err. */
+static int
+step_id_take(struct coord_step *s, const char *id, char *err, size_t errlen)
+{
+	if (id == NULL) {
+		if (steps_boot[0] == '\0') {
+			uint32_t r = 0;
+
+			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+				r = (uint32_t)now_ms();
+			snprintf(steps_boot, sizeof(steps_boot), "%08x", r);
+		}
+		snprintf(s->id, sizeof(s->id), "step-%s-%llu", steps_boot,
+		    (unsigned long long)++steps_counter);
+		return 0;
+	}
+	if (!bora_step_id_valid(id)) {
+		snprintf(err, errlen, "id: expected 1 to %d characters of "
+		    "A-Z a-z 0-9 . _ : -", BORA_MAX_STEP_ID);
+		return -1;
+	}
+	if (steps_find(id) != NULL) {
+		snprintf(err, errlen, "id: step %s exists already", id);
+		return -1;
+	}
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	return 0;
+}
+
 struct coord_step *
-steps_submit(const char *agent, const char *kind, json_t *spec, json_t *inputs,
-    uint32_t timeout_s, char *err, size_t errlen)
+steps_submit(const char *id, const char *agent, const char *kind,
+    json_t *spec, json_t *inputs, uint32_t timeout_s,
+    const struct step_owner *owner, char *err, size_t errlen)
 {
 	struct coord_step *s;
 	struct agent_steps *as;
@@ -280,22 +279,20 @@ steps_submit(const char *agent, const char *kind, json_t *spec, json_t *inputs,
 		    BORA_MAX_TIMEOUT_S);
 		return NULL;
 	}
-	if (steps_boot[0] == '\0') {
-		uint32_t r = 0;
-
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (uint32_t)now_ms();
-		snprintf(steps_boot, sizeof(steps_boot), "%08x", r);
-	}
-	as = agent_steps_get(agent, 1);
 	s = calloc(1, sizeof(*s));
-	if (s == NULL || as == NULL) {
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (step_id_take(s, id, err, errlen) != 0) {
+		free(s);
+		return NULL;
+	}
+	if ((as = agent_steps_get(agent, 1)) == NULL) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(s->id, sizeof(s->id), "step-%s-%llu", steps_boot,
-	    (unsigned long long)++steps_counter);
 	snprintf(s->agent, sizeof(s->agent), "%s", agent);
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
 	s->spec = json_incref(spec);
@@ -303,6 +300,9 @@ steps_submit(const char *agent, const char *kind, json_t *spec, json_t *inputs,
 	s->timeout_s = timeout_s;
 	s->state = STEP_WAITING;
 	s->created_ms = now_ms();
+	if (owner != NULL)
+		s->owner = *owner;
+	evlog_init(&s->log, STEP_LOG_CAP);
 
 	h = hash_str(s->id);
 	s->hash_next = steps_table[h];
@@ -312,15 +312,29 @@ steps_submit(const char *agent, const char *kind, json_t *spec, json_t *inputs,
 		as->head->agent_prev = s;
 	as->head = s;
 
-	step_log(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "queued",
+	step_record(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "queued",
 	    "step", s->id, "agent", s->agent, "kind", s->kind,
-	    "time_ms", (json_int_t)s->created_ms), 0, 0);
+	    "time_ms", (json_int_t)s->created_ms));
 	log_info("steps", "step queued step=%s agent=%s kind=%s timeout=%u",
 	    s->id, s->agent, s->kind, timeout_s);
 	a = registry_find(agent);
 	if (a != NULL && a->welcomed)
 		step_dispatch(s, a);
 	return s;
+}
+
+void
+step_set_owner(struct coord_step *s, const struct step_owner *owner)
+{
+	static const struct step_owner none = { NULL, NULL, NULL };
+
+	s->owner = owner ? *owner : none;
+}
+
+struct evlog *
+step_log(struct coord_step *s)
+{
+	return &s->log;
 }
 
 const char *
@@ -342,55 +356,11 @@ step_to_json(const struct coord_step *s)
 	    "id", s->id, "agent", s->agent, "kind", s->kind,
 	    "state", step_state_name(s->state), "timeout", (int)s->timeout_s,
 	    "created_ms", (json_int_t)s->created_ms,
-	    "output_dropped_bytes", (json_int_t)s->dropped_bytes);
+	    "output_dropped_bytes", (json_int_t)s->log.dropped_bytes);
 
 	if (o != NULL && s->result != NULL)
 		json_object_set(o, "result", s->result);
 	return o;
-}
-
-size_t
-step_event_count(const struct coord_step *s)
-{
-	return s->n_events;
-}
-
-const char *
-step_event(const struct coord_step *s, size_t i, size_t *len)
-{
-	if (i >= s->n_events)
-		return NULL;
-	if (len)
-		*len = s->events[i].len;
-	return s->events[i].line;
-}
-
-void
-step_watch(struct coord_step *s, struct step_watcher *w)
-{
-	w->step = s;
-	w->prev = NULL;
-	w->next = s->watchers;
-	if (s->watchers)
-		s->watchers->prev = w;
-	s->watchers = w;
-}
-
-void
-step_unwatch(struct step_watcher *w)
-{
-	struct coord_step *s = w->step;
-
-	if (s == NULL)
-		return;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		s->watchers = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->next = w->prev = NULL;
-	w->step = NULL;
 }
 
 /* The step must exist and belong to the agent that speaks of it. */
@@ -422,9 +392,8 @@ steps_on_accept(struct coord_agent *a, const struct bora_accept *m, char *err,
 		return 0;              /* a late duplicate: nothing changes */
 	if (s->state != STEP_RUNNING) {
 		s->state = STEP_RUNNING;
-		step_log(s, json_pack("{s:s, s:I, s:I}", "event", "accepted",
-		    "pid", (json_int_t)m->pid, "time_ms", (json_int_t)now_ms()),
-		    0, 0);
+		step_record(s, json_pack("{s:s, s:I, s:I}", "event", "accepted",
+		    "pid", (json_int_t)m->pid, "time_ms", (json_int_t)now_ms()));
 		log_info("steps", "step started step=%s agent=%s pid=%lld",
 		    s->id, a->name, (long long)m->pid);
 	}
@@ -441,9 +410,12 @@ steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
 		return -1;
 	if (s->state == STEP_DONE)
 		return 0;
-	step_log(s, json_pack("{s:s, s:s, s:I, s:s%}", "event", "output",
+	step_record(s, json_pack("{s:s, s:s, s:I, s:s%}", "event", "output",
 	    "stream", bora_stream_name(m->stream), "seq", (json_int_t)m->seq,
-	    "data", m->data, m->data_len), 1, m->data_len);
+	    "data", m->data, m->data_len));
+	if (s->owner.on_output != NULL)
+		s->owner.on_output(s->owner.user, s->id,
+		    bora_stream_name(m->stream), m->data, m->data_len);
 	return 0;
 }
 
@@ -455,6 +427,61 @@ step_send_ack(struct coord_agent *a, const char *id)
 	m.u.ack.step = id;
 	if (agent_send(a, &m) != 0)
 		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/*
+ * The step is done with result res (taken): log it, close the log, keep
+ * the step among the finished ones, tell the owner, then forget the
+ * oldest finished steps past the caps.
+ */
+static void
+step_finish(struct coord_step *s, json_t *res)
+{
+	struct step_owner owner = s->owner;
+
+	s->state = STEP_DONE;
+	s->result = res;
+	free(s->cancel_reason);
+	s->cancel_reason = NULL;
+	agent_steps_unlink(s);
+	if (done_tail)
+		done_tail->done_next = s;
+	else
+		done_head = s;
+	done_tail = s;
+	done_count++;
+	step_record(s, json_pack("{s:s, s:O}", "event", "result", "result",
+	    res));
+	evlog_close(&s->log);
+	done_bytes += s->log.bytes;     /* its log is complete now */
+	if (owner.on_done != NULL && steps_defer_owner) {
+		s->notify_pending = 1;
+		if (notify_tail)
+			notify_tail->notify_next = s;
+		else
+			notify_head = s;
+		notify_tail = s;
+	} else if (owner.on_done != NULL)
+		owner.on_done(owner.user, s->id, res);
+	steps_evict_done();
+}
+
+/* Tell the owners of the results deferred by steps_defer_owner. */
+static void
+steps_notify_deferred(void)
+{
+	struct coord_step *s;
+
+	while ((s = notify_head) != NULL) {
+		notify_head = s->notify_next;
+		if (notify_head == NULL)
+			notify_tail = NULL;
+		s->notify_next = NULL;
+		s->notify_pending = 0;
+		if (s->owner.on_done != NULL)
+			s->owner.on_done(s->owner.user, s->id, s->result);
+	}
+	steps_evict_done();
 }
 
 int
@@ -475,16 +502,6 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 		snprintf(err, errlen, "result cannot be stored");
 		return -1;
 	}
-	s->state = STEP_DONE;
-	s->result = res;
-	agent_steps_unlink(s);
-	if (done_tail)
-		done_tail->done_next = s;
-	else
-		done_head = s;
-	done_tail = s;
-	done_count++;
-
 	if (m->has_exit_code)
 		log_info("steps", "step finished step=%s agent=%s status=%s "
 		    "exit=%d duration_ms=%lld", s->id, a->name,
@@ -495,11 +512,81 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 		    "signal=%d", s->id, a->name, bora_status_name(m->status),
 		    m->signal);
 	step_send_ack(a, s->id);
-	step_log(s, json_pack("{s:s, s:O}", "event", "result", "result", res),
-	    0, 0);
-	done_bytes += s->event_bytes;   /* its log is complete now */
-	steps_evict_done();
+	step_finish(s, res);
 	return 0;
+}
+
+/* A cancelled step that its agent does not run: finished here. */
+static void
+step_cancel_local(struct coord_step *s, const char *reason)
+{
+	char text[STEP_REASON_MAX + BORA_MAX_NAME + 64];
+	json_t *res;
+	int64_t t = now_ms();
+
+	snprintf(text, sizeof(text), "cancelled%s%.*s; agent %s was not "
+	    "running it", reason && *reason ? ": " : "", STEP_REASON_MAX,
+	    reason ? reason : "", s->agent);
+	res = json_pack("{s:s, s:s, s:s, s:I, s:I}", "step", s->id,
+	    "status", "cancelled", "error", text, "started_ms", (json_int_t)t,
+	    "finished_ms", (json_int_t)t);
+	if (res == NULL) {
+		log_warnx("steps", "cannot cancel step=%s reason=\"out of "
+		    "memory\"", s->id);
+		return;
+	}
+	log_info("steps", "step finished step=%s agent=%s status=cancelled "
+	    "where=coordinator", s->id, s->agent);
+	step_finish(s, res);
+}
+
+/* Send cancel to the step's agent. 0, or -1 when it cannot go now. */
+static int
+step_send_cancel(struct coord_step *s, struct coord_agent *a)
+{
+	struct bora_msg m = { .type = BORA_MSG_CANCEL };
+
+	m.u.cancel.step = s->id;
+	m.u.cancel.reason = s->cancel_reason && *s->cancel_reason ?
+	    s->cancel_reason : NULL;
+	if (agent_send(a, &m) != 0) {
+		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return -1;
+	}
+	log_info("steps", "step cancel sent step=%s agent=%s", s->id, a->name);
+	return 0;
+}
+
+void
+steps_cancel(struct coord_step *s, const char *reason)
+{
+	struct coord_agent *a;
+	size_t n;
+
+	if (s->state == STEP_DONE)
+		return;
+	if (s->state == STEP_WAITING) {
+		step_cancel_local(s, reason);
+		return;
+	}
+	if (s->cancel_reason != NULL)
+		return;                 /* asked already */
+	/* Dispatched or running: only the agent can stop it. Keep the
+	 * reason, so that an agent away now is told when it is back. */
+	n = reason ? strnlen(reason, STEP_REASON_MAX) : 0;
+	if ((s->cancel_reason = malloc(n + 1)) == NULL) {
+		log_warnx("steps", "cannot cancel step=%s reason=\"out of "
+		    "memory\"", s->id);
+		return;
+	}
+	memcpy(s->cancel_reason, reason ? reason : "", n);
+	s->cancel_reason[n] = '\0';
+	a = registry_find(s->agent);
+	if (a != NULL && a->welcomed)
+		step_send_cancel(s, a);
+	else
+		log_info("steps", "step cancel waits for its agent step=%s "
+		    "agent=%s", s->id, s->agent);
 }
 
 static int
@@ -525,6 +612,7 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 	json_t *v;
 	size_t i;
 
+	steps_defer_owner = 1;
 	/* Results the agent kept for us while it was away, oldest first. */
 	json_array_foreach(h->results, i, v) {
 		snprintf(path, sizeof(path), "results[%zu]", i);
@@ -535,13 +623,20 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 			    "step=%s reason=\"%s\"", a->name, res.step, err);
 	}
 	as = agent_steps_get(a->name, 0);
-	if (as == NULL)
-		return;
-	for (s = as->head; s; s = next) {
+	for (s = as ? as->head : NULL; s; s = next) {
 		next = s->agent_next;
 		if (s->state == STEP_RUNNING || s->state == STEP_DISPATCHED) {
 			if (h->running && json_array_has_string(h->running, s->id)) {
 				s->state = STEP_RUNNING;
+				if (s->cancel_reason != NULL &&
+				    step_send_cancel(s, a) != 0)
+					break;
+				continue;
+			}
+			if (s->cancel_reason != NULL) {
+				/* Cancelled while away, and the agent neither
+				 * runs it nor had its result: never start it. */
+				step_cancel_local(s, s->cancel_reason);
 				continue;
 			}
 			/* The run may have been lost on the way: send it again;
@@ -551,6 +646,8 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 		if (step_dispatch(s, a) != 0)
 			break;
 	}
+	steps_defer_owner = 0;
+	steps_notify_deferred();
 }
 
 void
@@ -581,6 +678,7 @@ steps_shutdown(void)
 		agents_table[i] = NULL;
 	}
 	done_head = done_tail = NULL;
+	notify_head = notify_tail = NULL;
 	done_count = 0;
 	done_bytes = 0;
 }

@@ -4,9 +4,11 @@
  * A step is created for one agent; it is sent at once when the agent is
  * connected, else when it connects. Its life is an event log of NDJSON lines
  * ({"event":"queued"|"dispatched"|"accepted"|"output"|"result", ...}) kept
- * per step up to a byte cap (output past the cap is counted, not kept; the
- * result event always is). API watchers replay the log from any index and
- * are notified as it grows. In memory for now; the store comes later.
+ * per step in a struct evlog up to a byte cap (output past the cap is
+ * counted, not kept; the result event always is). API watchers replay the
+ * log from any index and are notified as it grows; an owner (the engine)
+ * hears of output and the result through callbacks. In memory for now; the
+ * store comes later.
  */
 #ifndef BORA_COORD_STEPS_H
 #define BORA_COORD_STEPS_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "evlog.h"
 #include "msg.h"
 #include "registry.h"
 
@@ -26,19 +29,44 @@ enum coord_step_state {
 
 struct coord_step;
 
-struct step_watcher {
-	struct step_watcher *next, *prev;   /* owned by steps.c while watching */
-	struct coord_step *step;
-	void (*notify)(struct step_watcher *w);  /* the log grew or the step ended */
+/*
+ * Who started a step and wants to hear of it (the engine), without
+ * polling: on_output for each output chunk kept or not (data is not
+ * NUL-terminated), on_done once with the result object (borrowed: take a
+ * reference to keep it). Both are called after the event is in the step's
+ * log, never from inside steps_submit(); on_done of a step cancelled while
+ * it waited for its agent comes from inside steps_cancel(). Any may be
+ * NULL.
+ */
+struct step_owner {
+	void (*on_output)(void *user, const char *step_id, const char *stream,
+	    const char *data, size_t len);
+	void (*on_done)(void *user, const char *step_id, const json_t *result);
 	void *user;
 };
 
 /*
- * Create a step for `agent`. Takes new references to spec and inputs
- * (inputs may be NULL). Returns the step, or NULL with a sentence in err.
+ * Create a step for `agent`. id: the caller's step id (bora_step_id_valid;
+ * an id already known is an error), or NULL for a generated one. Takes
+ * new references to spec and inputs (inputs may be NULL). owner is copied
+ * (NULL: none). Returns the step, or NULL with a sentence in err.
  */
-struct coord_step *steps_submit(const char *agent, const char *kind,
-    json_t *spec, json_t *inputs, uint32_t timeout_s, char *err, size_t errlen);
+struct coord_step *steps_submit(const char *id, const char *agent,
+    const char *kind, json_t *spec, json_t *inputs, uint32_t timeout_s,
+    const struct step_owner *owner, char *err, size_t errlen);
+
+/*
+ * Stop a step. One still waiting for its agent is taken off the agent's
+ * queue and finished here with the result {status: "cancelled", error:
+ * reason}; a dispatched or running one gets a cancel message (now, or when
+ * its agent is back), and its result comes later as usual. A finished
+ * step is left alone. reason may be NULL.
+ */
+void steps_cancel(struct coord_step *s, const char *reason);
+
+/* Replace the step's owner (copied; NULL: none), e.g. to stop hearing of a
+ * step one has cancelled. */
+void step_set_owner(struct coord_step *s, const struct step_owner *owner);
 
 struct coord_step *steps_find(const char *id);
 const char *step_id(const struct coord_step *s);
@@ -49,14 +77,12 @@ const char *step_state_name(enum coord_step_state st);
  * object once done). New reference. */
 json_t *step_to_json(const struct coord_step *s);
 
-/* The event log: count, and line i (NUL-terminated, no newline). */
-size_t step_event_count(const struct coord_step *s);
-const char *step_event(const struct coord_step *s, size_t i, size_t *len);
-
-/* Notified on every new event; the watcher's memory is the caller's and
- * must be unwatched before it is freed. */
-void step_watch(struct coord_step *s, struct step_watcher *w);
-void step_unwatch(struct step_watcher *w);
+/*
+ * The step's event log (evlog.h), closed after the result event. The log
+ * lives as long as the step; a finished step is not forgotten while its
+ * log has watchers, which must unwatch before they are freed.
+ */
+struct evlog *step_log(struct coord_step *s);
 
 /* From server.c, after a message passed the codec. Each returns 0, or -1
  * when the message breaks the rules (a step of another agent, ...): the

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "dsl.h"
 #include "http_client.h"
 #include "msg.h"
@@ -30,21 +31,6 @@
 #define CLI_DEFAULT_SOCKET  "/var/lib/bora/api.sock"
 #define CLI_TIMEOUT_S       60       /* for answers that are not streams */
 #define CLI_MAX_SCRIPT      (BORA_MAX_MESSAGE_BYTES - 64 * 1024)
-#define CLI_MAX_INPUTS      1024
-
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TIMEOUT = 124 };
-
-struct cli {
-	const char *socket;        /* --socket, resolved in cli_socket() */
-	const struct cli_cmd *cmd;
-};
-
-struct cli_cmd {
-	const char *name;          /* one or two words: "step run" */
-	const char *args;
-	const char *help;
-	int (*run)(struct cli *cli, int argc, char **argv);
-};
 
 static int cmd_agents(struct cli *, int, char **);
 static int cmd_step_run(struct cli *, int, char **);
@@ -65,6 +51,18 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "step events", "ID",
 	  "print a step's events as NDJSON, live until it ends",
 	  cmd_step_events },
+	{ "run", "[--workflow NAME] [--input K=V]... [--input-json JSON] "
+	  "[--task NAME] [--no-follow] FILE",
+	  "start a workflow execution and follow it to its end", cmd_run },
+	{ "execution show", "ID",
+	  "print an execution's state, tasks and output as JSON",
+	  cmd_execution_show },
+	{ "execution cancel", "ID [--reason TEXT]",
+	  "cancel an execution", cmd_execution_cancel },
+	{ "execution pause", "ID",
+	  "pause an execution (running actions go on)", cmd_execution_pause },
+	{ "execution resume", "ID",
+	  "resume a paused execution", cmd_execution_resume },
 	{ "validate", "[--quiet] FILE|-...",
 	  "check workflow files (locally) and print their canonical JSON",
 	  cmd_validate },
@@ -77,9 +75,7 @@ static const struct cli_cmd cli_cmds[] = {
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void cli_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 cli_warnx(const char *fmt, ...)
 {
 	va_list ap;
@@ -92,7 +88,7 @@ cli_warnx(const char *fmt, ...)
 }
 
 /* Write all of buf to fd, unbuffered. */
-static int
+int
 cli_write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
@@ -110,7 +106,7 @@ cli_write_all(int fd, const char *buf, size_t len)
 }
 
 /* Copy s for a terminal cell: control characters become '?'. */
-static const char *
+const char *
 cli_clean(const char *s, char *buf, size_t n)
 {
 	size_t i;
@@ -121,7 +117,7 @@ cli_clean(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-static const char *
+const char *
 cli_socket(const struct cli *cli)
 {
 	const char *env;
@@ -139,11 +135,7 @@ cli_usage_of(FILE *out, const struct cli_cmd *c)
 	    c->args);
 }
 
-static int
-cli_usage_error(const struct cli *cli, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+int
 cli_usage_error(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
@@ -163,7 +155,7 @@ cli_usage_error(const struct cli *cli, const char *fmt, ...)
 /* ---- talking to the coordinator ---------------------------------------- */
 
 /* Say why the request did not get an answer, with what to do next. */
-static int
+int
 cli_transport_error(const struct cli *cli, int rc, const char *err)
 {
 	if (rc == HTTP_ERR_CONNECT && strcmp(err, strerror(EACCES)) == 0)
@@ -180,7 +172,7 @@ cli_transport_error(const struct cli *cli, int rc, const char *err)
 }
 
 /* Say what the API refused: its {"error","detail"} document if any. */
-static int
+int
 cli_status_error(const struct http_response *resp)
 {
 	json_t *doc = NULL;
@@ -207,7 +199,7 @@ cli_status_error(const struct http_response *resp)
  * parsed into *doc when doc is set: a new reference). Otherwise says why
  * and returns CLI_FAIL. resp is the caller's to free either way.
  */
-static int
+int
 cli_call(const struct cli *cli, const char *method, const char *path,
     const char *body, size_t body_len, struct http_response *resp,
     json_t **doc)
@@ -240,15 +232,9 @@ cli_call(const struct cli *cli, const char *method, const char *path,
 
 /* ---- option parsing ---------------------------------------------------- */
 
-enum { OPT_SOCKET = 1000, OPT_JSON, OPT_HELP };
-
-#define CLI_COMMON_OPTS \
-	{ "socket", required_argument, NULL, OPT_SOCKET }, \
-	{ "help",   no_argument,       NULL, OPT_HELP }
-
 /* Handle an option every command takes, or a getopt error. Returns -1 when
  * it was handled and parsing goes on, else the exit status. */
-static int
+int
 cli_common_opt(struct cli *cli, int c, char **argv)
 {
 	switch (c) {
@@ -266,7 +252,7 @@ cli_common_opt(struct cli *cli, int c, char **argv)
 	}
 }
 
-static void
+void
 cli_getopt_reset(void)
 {
 	optind = 0;        /* glibc: full re-initialisation */
@@ -493,7 +479,7 @@ cli_parse_duration(const char *s)
 
 /* Read FILE (or stdin for "-"), up to max bytes. Returns a malloc'ed
  * NUL-terminated buffer and its length, or NULL after saying why. */
-static char *
+char *
 cli_read_script(const char *path, size_t max, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -516,12 +502,13 @@ cli_read_script(const char *path, size_t max, size_t *len)
 		goto fail;
 	}
 	if (n > max) {
-		cli_warnx("%s: over %zu bytes; a step's script must fit in one "
-		    "protocol message", name, max);
+		cli_warnx("%s: over the limit of %zu bytes (a step's script "
+		    "fits in one protocol message; a workflow file in 1 MiB)",
+		    name, max);
 		goto fail;
 	}
 	if (memchr(buf, '\0', n) != NULL) {
-		cli_warnx("%s: holds a NUL byte; expected a text script", name);
+		cli_warnx("%s: holds a NUL byte; expected text", name);
 		goto fail;
 	}
 	buf[n] = '\0';
@@ -1160,9 +1147,11 @@ main(int argc, char **argv)
 	}
 	c = cli_find(argc - i, argv + i, &words);
 	if (c == NULL) {
-		if (strcmp(argv[i], "step") == 0) {
-			fprintf(stderr, "bora: step needs a subcommand:\n");
-			cli_list_group(stderr, "step");
+		if (strcmp(argv[i], "step") == 0 ||
+		    strcmp(argv[i], "execution") == 0) {
+			fprintf(stderr, "bora: %s needs a subcommand:\n",
+			    argv[i]);
+			cli_list_group(stderr, argv[i]);
 			return CLI_USAGE;
 		}
 		return cli_usage_error(&cli, "unknown command %s", argv[i]);

@@ -1,0 +1,275 @@
+/*
+ * api_exec.c: the executions' routes of the operator API (api_int.h):
+ *
+ *   POST /v1/executions               {"workflow": YAML text, "name"?,
+ *                                      "input"?, "task"?, "file"?}
+ *   GET  /v1/executions/ID            engine_exec_to_json
+ *   GET  /v1/executions/ID/events     NDJSON, live until the execution ends
+ *   POST /v1/executions/ID/cancel     {"reason"?}
+ *   POST /v1/executions/ID/pause
+ *   POST /v1/executions/ID/resume
+ *
+ * The workflow text is parsed here (dsl.h) on every POST: the engine only
+ * ever sees a canonical, validated spec.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "dsl.h"
+#include "engine.h"
+#include "log.h"
+#include "msg.h"
+
+#define API_EXEC_FILE_MAX   128      /* bytes of "file" (names errors) */
+#define API_EXEC_REASON_MAX 256      /* bytes of a cancel reason */
+
+/* Every key of root is one of known (n names). 0, or -1 with err. */
+static int
+api_exec_fields_known(const json_t *root, const char *const *known,
+    size_t n, const char *list, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	char q[80];
+
+	json_object_foreach((json_t *)(uintptr_t)root, key, v) {
+		for (i = 0; i < n; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i == n) {
+			snprintf(err, errlen, "%s: unknown field (known: %s)",
+			    bora_log_quote(key, q, sizeof(q)), list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The optional string field key of root: its value, NULL when absent or
+ * null, or -1 (with err) when not a string of 1 to max bytes. */
+static int
+api_exec_opt_string(const json_t *root, const char *key, size_t max,
+    const char **out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(root, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "%s: expected a string of 1 to %zu bytes",
+		    key, max);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* 400 {"error":"invalid_workflow","detail":first error,"errors":[...]} */
+static int
+api_exec_invalid(struct api_session *ss, const struct dsl_errors *errs)
+{
+	json_t *list = json_array(), *doc;
+	size_t i;
+
+	for (i = 0; list != NULL && i < errs->n; i++)
+		if (json_array_append_new(list, json_string(errs->v[i])) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	if (list == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	doc = json_pack("{s:s, s:s, s:o}", "error", "invalid_workflow",
+	    "detail", errs->n > 0 ? errs->v[0] : "the workflow is not valid",
+	    "errors", list);
+	if (doc == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	return api_respond(ss, 400, doc, 0, NULL);
+}
+
+/* POST /v1/executions -> 201 engine_exec_to_json, Location:
+ * /v1/executions/ID */
+static int
+api_exec_create_from(struct api_session *ss, const json_t *root)
+{
+	static const char *const known[] = {
+		"workflow", "name", "input", "task", "file"
+	};
+	struct dsl_errors errs = { NULL, 0 };
+	struct engine_exec *x;
+	const json_t *text, *input;
+	const char *name, *task, *file;
+	char err[512], location[ENGINE_ID_MAX + 32];
+	json_t *spec;
+	int rc;
+
+	if (api_exec_fields_known(root, known, sizeof(known) /
+	    sizeof(known[0]), "workflow, name, input, task, file", err,
+	    sizeof(err)) != 0)
+		return api_error(ss, 400, "bad_request", "%s", err);
+	text = json_object_get(root, "workflow");
+	if (text == NULL)
+		return api_error(ss, 400, "bad_request", "workflow: required "
+		    "(the workflow file's text)");
+	if (!json_is_string(text))
+		return api_error(ss, 400, "bad_request", "workflow: expected "
+		    "a string (the workflow file's text)");
+	if (json_string_length(text) > DSL_FILE_MAX)
+		return api_error(ss, 400, "bad_request", "workflow: %zu bytes; "
+		    "the limit is %d", json_string_length(text), DSL_FILE_MAX);
+	if (api_exec_opt_string(root, "name", 255, &name, err,
+	    sizeof(err)) != 0 ||
+	    api_exec_opt_string(root, "task", 255, &task, err,
+	    sizeof(err)) != 0 ||
+	    api_exec_opt_string(root, "file", API_EXEC_FILE_MAX, &file, err,
+	    sizeof(err)) != 0)
+		return api_error(ss, 400, "bad_request", "%s", err);
+	input = json_object_get(root, "input");
+	if (input != NULL && json_is_null(input))
+		input = NULL;
+	if (input != NULL && !json_is_object(input))
+		return api_error(ss, 400, "bad_request", "input: expected an "
+		    "object");
+
+	spec = dsl_parse(json_string_value(text), json_string_length(text),
+	    file ? file : "workflow", &errs);
+	if (spec == NULL) {
+		rc = api_exec_invalid(ss, &errs);
+		dsl_errors_free(&errs);
+		return rc;
+	}
+	dsl_errors_free(&errs);
+	x = engine_start(spec, name, input, task, err, sizeof(err));
+	json_decref(spec);
+	if (x == NULL)
+		return api_error(ss, 400, "bad_request", "%s", err);
+	log_info("api", "execution started exec=%s", engine_exec_id(x));
+	snprintf(location, sizeof(location), "/v1/executions/%s",
+	    engine_exec_id(x));
+	return api_respond(ss, 201, engine_exec_to_json(x),
+	    WSI_TOKEN_HTTP_LOCATION, location);
+}
+
+int
+api_exec_create(struct api_session *ss)
+{
+	json_t *root;
+	int rc;
+
+	if ((root = api_body_object(ss, 0, &rc)) == NULL)
+		return rc;
+	rc = api_exec_create_from(ss, root);
+	json_decref(root);
+	return rc;
+}
+
+/* The execution named by the path, or NULL after answering 404. */
+static struct engine_exec *
+api_exec_lookup(struct api_session *ss, int *rc)
+{
+	const char *id = ss->params[0];
+	struct engine_exec *x = NULL;
+	char q[128];
+
+	if (strlen(id) < ENGINE_ID_MAX && bora_step_id_valid(id))
+		x = engine_find(id);
+	if (x == NULL)
+		*rc = api_error(ss, 404, "not_found", "no execution %s",
+		    bora_log_quote(id, q, sizeof(q)));
+	return x;
+}
+
+int
+api_exec_get(struct api_session *ss)
+{
+	struct engine_exec *x;
+	int rc;
+
+	if ((x = api_exec_lookup(ss, &rc)) == NULL)
+		return rc;
+	return api_respond(ss, 200, engine_exec_to_json(x), 0, NULL);
+}
+
+int
+api_exec_events(struct api_session *ss)
+{
+	struct engine_exec *x;
+	int rc;
+
+	if ((x = api_exec_lookup(ss, &rc)) == NULL)
+		return rc;
+	return api_stream_log(ss, engine_exec_log(x));
+}
+
+enum api_exec_cmd { API_EXEC_CANCEL, API_EXEC_PAUSE, API_EXEC_RESUME };
+
+/* POST /v1/executions/ID/{cancel,pause,resume} -> 200 engine_exec_to_json,
+ * or 409 when the execution's state does not allow it. */
+static int
+api_exec_command(struct api_session *ss, enum api_exec_cmd cmd)
+{
+	static const char *const known_cancel[] = { "reason" };
+	struct engine_exec *x;
+	const char *reason = NULL;
+	char err[512];
+	json_t *root;
+	int rc;
+
+	if ((x = api_exec_lookup(ss, &rc)) == NULL)
+		return rc;
+	if ((root = api_body_object(ss, 1, &rc)) == NULL)
+		return rc;
+	/* cancel may say why; pause and resume take no fields */
+	rc = api_exec_fields_known(root, known_cancel,
+	    cmd == API_EXEC_CANCEL ? 1 : 0, cmd == API_EXEC_CANCEL ?
+	    "reason" : "none", err, sizeof(err));
+	if (rc == 0)
+		rc = api_exec_opt_string(root, "reason", API_EXEC_REASON_MAX,
+		    &reason, err, sizeof(err));
+	if (rc != 0) {
+		json_decref(root);
+		return api_error(ss, 400, "bad_request", "%s", err);
+	}
+	switch (cmd) {
+	case API_EXEC_CANCEL:
+		rc = engine_cancel(x, reason ? reason : "cancelled by the "
+		    "operator", err, sizeof(err));
+		break;
+	case API_EXEC_PAUSE:
+		rc = engine_pause(x, err, sizeof(err));
+		break;
+	default:
+		rc = engine_resume(x, err, sizeof(err));
+		break;
+	}
+	json_decref(root);
+	if (rc != 0)
+		return api_error(ss, 409, "conflict", "%s", err);
+	log_info("api", "execution %s exec=%s", cmd == API_EXEC_CANCEL ?
+	    "cancelled" : cmd == API_EXEC_PAUSE ? "paused" : "resumed",
+	    engine_exec_id(x));
+	return api_respond(ss, 200, engine_exec_to_json(x), 0, NULL);
+}
+
+int
+api_exec_cancel(struct api_session *ss)
+{
+	return api_exec_command(ss, API_EXEC_CANCEL);
+}
+
+int
+api_exec_pause(struct api_session *ss)
+{
+	return api_exec_command(ss, API_EXEC_PAUSE);
+}
+
+int
+api_exec_resume(struct api_session *ss)
+{
+	return api_exec_command(ss, API_EXEC_RESUME);
+}

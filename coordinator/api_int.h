@@ -1,0 +1,90 @@
+/*
+ * api_int.h: what the API's files share (api.c: routing, responses, event
+ * streams, steps; api_exec.c: executions). Not for other modules.
+ */
+#ifndef BORA_COORD_API_INT_H
+#define BORA_COORD_API_INT_H
+
+#include <stddef.h>
+#include <libwebsockets.h>
+#include <jansson.h>
+
+#include "evlog.h"
+
+#define API_MAX_PATH        512        /* longer request paths get 414 */
+#define API_MAX_PARAMS      2
+
+struct api_session;
+
+struct api_route {
+	const char *method;
+	const char *pattern;       /* "*" matches one non-empty path segment */
+	int (*handler)(struct api_session *ss);  /* 0, or -1 to hang up */
+	int has_body;              /* dispatched on BODY_COMPLETION */
+};
+
+struct api_session {
+	struct lws *wsi;
+	char method[8];
+	char path[API_MAX_PATH + 1];
+	char params[API_MAX_PARAMS][API_MAX_PATH + 1];
+	const struct api_route *route;
+
+	/* request body: grows up to the announced content-length */
+	char *body;
+	size_t body_len, body_alloc;
+	int answered;              /* response under way: the body is ignored */
+
+	/* JSON response: headers are out, body written from WRITEABLE */
+	char *resp;
+	size_t resp_len, resp_off;
+	int status;
+	int close_after;           /* hang up after the answer (413, 411) */
+
+	/* events stream: a step's or an execution's log */
+	int streaming;
+	struct evlog_watcher watch; /* watch.log is NULL once unwatched */
+	size_t ev_index;           /* next event to write */
+	size_t ev_off;             /* bytes of it already written */
+};
+
+/*
+ * Answer with status and the JSON value body (the reference is taken).
+ * extra_token/extra_value add one header (Location, Allow) when set.
+ * Writes the headers now and the body from WRITEABLE. 0, or -1 to hang up.
+ */
+int api_respond(struct api_session *ss, unsigned status, json_t *body,
+    enum lws_token_indexes extra_token, const char *extra_value);
+
+/*
+ * status + {"error": code, "detail": printf(fmt, ...)}, with one more header
+ * when extra_value is set. The detail is made printable ASCII (it may quote
+ * what the client sent), so that it always encodes.
+ */
+int api_error_h(struct api_session *ss, unsigned status, const char *code,
+    enum lws_token_indexes extra_token, const char *extra_value,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+#define api_error(ss, status, code, ...) \
+	api_error_h(ss, status, code, 0, NULL, __VA_ARGS__)
+
+/*
+ * The request body as a JSON object (a new reference), or NULL after
+ * answering 400 (then *rc is what the handler returns). An empty body is
+ * {} when allow_empty, else an error.
+ */
+json_t *api_body_object(struct api_session *ss, int allow_empty, int *rc);
+
+/* Answer 200 with the NDJSON stream of l from its first event, live
+ * until l is closed. 0, or -1 to hang up. */
+int api_stream_log(struct api_session *ss, struct evlog *l);
+
+/* api_exec.c: the executions' routes. */
+int api_exec_create(struct api_session *ss);
+int api_exec_get(struct api_session *ss);
+int api_exec_events(struct api_session *ss);
+int api_exec_cancel(struct api_session *ss);
+int api_exec_pause(struct api_session *ss);
+int api_exec_resume(struct api_session *ss);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * cli.h: what the CLI's files share (main.c: the command table, helpers,
+ * agents, steps, validate; exec.c: workflow executions).
+ */
+#ifndef BORA_CLI_H
+#define BORA_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "http_client.h"
+
+#define CLI_MAX_INPUTS      1024
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TIMEOUT = 124 };
+
+struct cli {
+	const char *socket;        /* --socket, resolved in cli_socket() */
+	const struct cli_cmd *cmd;
+};
+
+struct cli_cmd {
+	const char *name;          /* one or two words: "step run" */
+	const char *args;
+	const char *help;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+enum { OPT_SOCKET = 1000, OPT_JSON, OPT_HELP };
+
+#define CLI_COMMON_OPTS \
+	{ "socket", required_argument, NULL, OPT_SOCKET }, \
+	{ "help",   no_argument,       NULL, OPT_HELP }
+
+void cli_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write all of buf to fd, unbuffered. 0 or -1. */
+int cli_write_all(int fd, const char *buf, size_t len);
+/* Copy s for a terminal cell: control characters become '?'. */
+const char *cli_clean(const char *s, char *buf, size_t n);
+const char *cli_socket(const struct cli *cli);
+/* Say what is wrong and how the command is used; returns CLI_USAGE. */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Say why a request got no answer; returns CLI_FAIL. */
+int cli_transport_error(const struct cli *cli, int rc, const char *err);
+/* Say what the API refused (its {"error","detail"}); returns CLI_FAIL. */
+int cli_status_error(const struct http_response *resp);
+/*
+ * One request; on a 2xx answer returns CLI_OK with the body in *resp (and
+ * parsed into *doc when doc is set: a new reference). Otherwise says why
+ * and returns CLI_FAIL. resp is the caller's to free either way.
+ */
+int cli_call(const struct cli *cli, const char *method, const char *path,
+    const char *body, size_t body_len, struct http_response *resp,
+    json_t **doc);
+/* An option every command takes, or a getopt error: -1 when handled and
+ * parsing goes on, else the exit status. */
+int cli_common_opt(struct cli *cli, int c, char **argv);
+void cli_getopt_reset(void);
+/* FILE (or stdin for "-"), up to max bytes: a malloc'ed NUL-terminated
+ * buffer and its length, or NULL after saying why. */
+char *cli_read_script(const char *path, size_t max, size_t *len);
+
+/* exec.c */
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_execution_show(struct cli *cli, int argc, char **argv);
+int cmd_execution_cancel(struct cli *cli, int argc, char **argv);
+int cmd_execution_pause(struct cli *cli, int argc, char **argv);
+int cmd_execution_resume(struct cli *cli, int argc, char **argv);
+
+#endif
