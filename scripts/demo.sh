@@ -2,10 +2,12 @@
 # demo.sh: set up and run.
 #
 # Installs missing dependencies, builds Bora in build/, makes throwaway
-# certificates in a temporary directory, starts a coordinator and one local
-# agent ("local") on 127.0.0.1, runs an example script step with `bora step
-# run` (its output shows live), then stops both daemons and removes the
-# temporary directory. Exits with the step's status.
+# certificates in a temporary directory, starts a coordinator with two local
+# agents, db-1 and web-1, on 127.0.0.1, and runs the example workflow
+# examples/mysql_webapp.yaml with `bora run`: the database host makes a
+# password, the web host's config receives it; the execution shows live.
+# Then it stops the daemons and removes the temporary directory. Exits with
+# the execution's status.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +26,8 @@ bora=$repo/build/coordinator/bora
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bora-demo.XXXXXX")
 coord_pid=
-agent_pid=
+agent_pids=()
+agent_names=(db-1 web-1)
 
 stop() {  # stop NAME PID: SIGTERM, then wait for it (SIGKILL after 10 s)
 	local name=$1 pid=$2 i=0 rc=0
@@ -48,7 +51,10 @@ stop() {  # stop NAME PID: SIGTERM, then wait for it (SIGKILL after 10 s)
 }
 
 cleanup() {
-	stop agent "$agent_pid"
+	local i
+	for i in "${!agent_pids[@]}"; do
+		stop "${agent_names[$i]}" "${agent_pids[$i]}"
+	done
 	stop coordinator "$coord_pid"
 	rm -rf "$tmp"
 }
@@ -56,7 +62,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 show_logs() {
-	for f in "$tmp"/coordinator.log "$tmp"/agent.log; do
+	for f in "$tmp"/*.log; do
 		[ -f "$f" ] || continue
 		printf -- '---- %s\n' "${f##*/}" >&2
 		tail -n 20 "$f" >&2
@@ -64,11 +70,11 @@ show_logs() {
 }
 
 say "throwaway certificates in $tmp/certs"
-./scripts/make-test-certs.sh "$tmp/certs" local
+./scripts/make-test-certs.sh "$tmp/certs" "${agent_names[@]}"
 certs=$tmp/certs
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 sock=$tmp/coordinator/api.sock
-mkdir -m 700 "$tmp/coordinator" "$tmp/agent"
+mkdir -m 700 "$tmp/coordinator"
 
 say "starting bora-coordinator on 127.0.0.1:$port"
 "$coordinator" --listen 127.0.0.1 --port "$port" \
@@ -77,50 +83,46 @@ say "starting bora-coordinator on 127.0.0.1:$port"
 	--api-socket "$sock" 2>"$tmp/coordinator.log" &
 coord_pid=$!
 
-say "starting bora-agent \"local\""
-"$agent" --url "wss://127.0.0.1:$port/" \
-	--tls-cert "$certs/local.crt" --tls-key "$certs/local.key" \
-	--tls-ca "$certs/ca.crt" --state-dir "$tmp/agent" \
-	--reconnect-min-ms 100 --reconnect-max-ms 1000 2>"$tmp/agent.log" &
-agent_pid=$!
+for name in "${agent_names[@]}"; do
+	say "starting bora-agent \"$name\""
+	mkdir -m 700 "$tmp/$name"
+	"$agent" --url "wss://127.0.0.1:$port/" \
+		--tls-cert "$certs/$name.crt" --tls-key "$certs/$name.key" \
+		--tls-ca "$certs/ca.crt" --state-dir "$tmp/$name" \
+		--reconnect-min-ms 100 --reconnect-max-ms 1000 2>"$tmp/$name.log" &
+	agent_pids+=($!)
+done
 
-say "waiting for the agent to connect"
+say "waiting for the agents to connect"
 connected=0
 for _ in $(seq 1 150); do  # 30 s
-	if ! kill -0 "$coord_pid" 2>/dev/null || ! kill -0 "$agent_pid" 2>/dev/null; then
+	if ! kill -0 "$coord_pid" 2>/dev/null; then
 		break
 	fi
-	if "$bora" --socket "$sock" agents --json 2>/dev/null |
-		grep -q '"name" *: *"local"'; then
+	list=$("$bora" --socket "$sock" agents --json 2>/dev/null || true)
+	if grep -q '"name" *: *"db-1"' <<<"$list" &&
+		grep -q '"name" *: *"web-1"' <<<"$list"; then
 		connected=1
 		break
 	fi
 	sleep 0.2
 done
 if [ $connected -ne 1 ]; then
-	say "the agent did not connect within 30 s"
+	say "the agents did not connect within 30 s"
 	show_logs
 	exit 1
 fi
 "$bora" --socket "$sock" agents
 
-script=$tmp/example.sh
-cat >"$script" <<'SCRIPT'
-#!/bin/sh
-echo "hello from a Bora step on $(hostname), as $(id -un)"
-for i in 1 2 3 4 5; do
-	echo "working... $i/5"
-	sleep 0.5
-done
-echo "a line on stderr" >&2
-echo "done"
-SCRIPT
-
-say "running an example step on agent local (output streams live)"
+say "running examples/mysql_webapp.yaml (the execution shows live)"
 status=0
-"$bora" --socket "$sock" step run --agent local --timeout 60 "$script" || status=$?
+"$bora" --socket "$sock" run examples/mysql_webapp.yaml \
+	--input "dir=$tmp/demo" || status=$?
 if [ $status -ne 0 ]; then
-	say "the step ended with status $status"
+	say "the execution ended with status $status"
 	show_logs
+else
+	say "web-1's config, written with the password db-1 generated:"
+	cat "$tmp/demo/web/app.conf"
 fi
 exit "$status"
