@@ -626,20 +626,22 @@ steps_stream_data(struct steps_stream *s, size_t n)
 	size_t len = s->tail_len + n, keep, t;
 
 	s->bytes += n;
-	if (before >= cap) {
-		s->tail_len = 0;
-		return;
-	}
-	if ((uint64_t)n > cap - before) {
-		keep = s->tail_len + (size_t)(cap - before);
-		keep -= bora_utf8_incomplete_tail(steps.in, keep);
-		s->tail_len = 0;
+	if (before >= cap || (uint64_t)n > cap - before) {
+		/* past the cap: this read is its first byte dropped, even
+		 * when the one before ended exactly at the cap */
 		if (!s->capped)
 			log_info("steps", "output past max_output_bytes is "
 			    "counted and dropped step=%s stream=%s max=%llu",
 			    s->step->id, bora_stream_name(s->which),
 			    (unsigned long long)cap);
 		s->capped = 1;
+		if (before >= cap) {
+			s->tail_len = 0;
+			return;
+		}
+		keep = s->tail_len + (size_t)(cap - before);
+		keep -= bora_utf8_incomplete_tail(steps.in, keep);
+		s->tail_len = 0;
 	} else {
 		t = bora_utf8_incomplete_tail(steps.in, len);
 		keep = len - t;

@@ -32,6 +32,18 @@ class OutputCap(harness.BoraTestCase):
         self.assertIn("stdout passed max_output_bytes (%d): %d of %d bytes not streamed"
                       % (CAP, WRITTEN - CAP, WRITTEN), res.get("error", ""), res)
 
+    def test_cap_reached_exactly_then_passed(self):
+        # the first read ends exactly at the cap; what follows is dropped
+        # and must still be reported (a read past the cap, not across it)
+        sid = self.api.submit("local", "#!/bin/sh\nhead -c %d /dev/zero | tr '\\0' y\n"
+                              "sleep 0.5\necho more\n" % CAP)
+        events = self.api.events(sid)
+        res = self.api.wait_done(sid)
+        self.assertEqual(Api.output_of(events, "stdout"), "y" * CAP)
+        self.assertEqual(res.get("stdout_bytes"), CAP + 5, res)
+        self.assertIn("stdout passed max_output_bytes (%d): 5 of %d bytes not streamed"
+                      % (CAP, CAP + 5), res.get("error", ""), res)
+
 
 if __name__ == "__main__":
     harness.main()
