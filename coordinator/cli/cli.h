@@ -63,6 +63,14 @@ void cli_getopt_reset(void);
  * buffer and its length, or NULL after saying why. */
 char *cli_read_script(const char *path, size_t max, size_t *len);
 
+/*
+ * Follow GET /v1/WHATs/ID/events ("step" or "execution"), fn called on
+ * each line, until the coordinator ends the stream; Ctrl-C says that the
+ * step or execution goes on. CLI_OK, or CLI_FAIL after saying why.
+ */
+int cli_follow_events(const struct cli *cli, const char *what, const char *id,
+    http_line_fn fn, void *ctx);
+
 /* exec.c */
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_execution_show(struct cli *cli, int argc, char **argv);

@@ -248,16 +248,6 @@ cli_exec_summary(const json_t *x)
 
 /* ---- bora run ---------------------------------------------------------- */
 
-static char cli_exec_sigint_msg[CLI_EXEC_ID_MAX * 2 + 128];
-
-static void
-cli_exec_on_sigint(int sig)
-{
-	(void)sig;
-	(void)!write(2, cli_exec_sigint_msg, strlen(cli_exec_sigint_msg));
-	_exit(130);
-}
-
 /* A refused POST: every workflow error (file:line:column: sentence) on its
  * own line, else the API's detail. */
 static int
@@ -332,33 +322,14 @@ cli_exec_follow(const struct cli *cli, const char *id, int json)
 {
 	struct cli_exec_follow f = { id, !json, 0 };
 	struct http_response resp;
-	struct http_request rq;
-	char path[CLI_EXEC_PATH], err[512];
+	char path[CLI_EXEC_PATH];
 	json_t *x = NULL;
 	int rc;
 
 	memset(&resp, 0, sizeof(resp));
-	snprintf(cli_exec_sigint_msg, sizeof(cli_exec_sigint_msg), "\nbora: "
-	    "stopped following execution %s; it goes on (bora execution show "
-	    "%s)\n", id, id);
-	signal(SIGINT, cli_exec_on_sigint);
-	snprintf(path, sizeof(path), "/v1/executions/%s/events", id);
-	rq = (struct http_request){ .socket_path = cli_socket(cli),
-	    .method = "GET", .path = path, .timeout_s = 0 };
-	rc = http_stream(&rq, cli_exec_follow_line, &f, &resp, err,
-	    sizeof(err));
-	if (rc != 0 && rc != HTTP_STOPPED) {
-		cli_transport_error(cli, rc, err);
-		cli_warnx("execution %s goes on; see: bora execution show %s",
-		    id, id);
-		rc = CLI_FAIL;
+	if ((rc = cli_follow_events(cli, "execution", id, cli_exec_follow_line,
+	    &f)) != CLI_OK)
 		goto out;
-	}
-	if (resp.status != 200) {
-		rc = cli_status_error(&resp);
-		goto out;
-	}
-	http_response_free(&resp);
 	if (f.bad_lines > 0)
 		cli_warnx("%zu event lines of execution %s were not JSON",
 		    f.bad_lines, id);

@@ -523,7 +523,7 @@ fail:
 	return NULL;
 }
 
-/* The SIGINT message: we stop following, the step goes on. */
+/* The SIGINT message: we stop following, the step or execution goes on. */
 static char cli_sigint_msg[BORA_MAX_STEP_ID * 2 + 128];
 
 static void
@@ -532,6 +532,37 @@ cli_on_sigint(int sig)
 	(void)sig;
 	(void)!write(2, cli_sigint_msg, strlen(cli_sigint_msg));
 	_exit(130);
+}
+
+int
+cli_follow_events(const struct cli *cli, const char *what, const char *id,
+    http_line_fn fn, void *ctx)
+{
+	struct http_response resp;
+	struct http_request rq;
+	char path[BORA_MAX_STEP_ID + 64], err[512];
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	snprintf(cli_sigint_msg, sizeof(cli_sigint_msg), "\nbora: stopped "
+	    "following %s %s; it goes on (bora %s show %s)\n", what, id, what,
+	    id);
+	signal(SIGINT, cli_on_sigint);
+	snprintf(path, sizeof(path), "/v1/%ss/%s/events", what, id);
+	rq = (struct http_request){ .socket_path = cli_socket(cli),
+	    .method = "GET", .path = path, .timeout_s = 0 };
+	rc = http_stream(&rq, fn, ctx, &resp, err, sizeof(err));
+	if (rc != 0 && rc != HTTP_STOPPED) {
+		cli_transport_error(cli, rc, err);
+		cli_warnx("%s %s goes on; see: bora %s show %s", what, id, what,
+		    id);
+		rc = CLI_FAIL;
+	} else if (resp.status != 200)
+		rc = cli_status_error(&resp);
+	else
+		rc = CLI_OK;
+	http_response_free(&resp);
+	return rc;
 }
 
 struct cli_follow {
@@ -641,12 +672,11 @@ cmd_step_run(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct http_response resp;
-	struct http_request rq;
 	struct cli_follow follow = { 1, NULL, 0, "" };
 	json_t *inputs = NULL, *req = NULL, *step = NULL, *final = NULL, *script;
 	const char *agent = NULL, *res_state;
 	char *text = NULL, *body = NULL, *eq, path[BORA_MAX_STEP_ID + 32];
-	char id[BORA_MAX_STEP_ID + 1], err[512];
+	char id[BORA_MAX_STEP_ID + 1];
 	size_t len;
 	long timeout = 0;
 	int c, rc, json = 0;
@@ -752,27 +782,9 @@ cmd_step_run(struct cli *cli, int argc, char **argv)
 	http_response_free(&resp);
 	if (isatty(2))
 		fprintf(stderr, "step %s: queued for agent %s\n", id, agent);
-	snprintf(cli_sigint_msg, sizeof(cli_sigint_msg), "\nbora: stopped "
-	    "following step %s; it goes on (bora step show %s)\n", id, id);
-	signal(SIGINT, cli_on_sigint);
-
-	/* Follow the events until the coordinator ends the stream. */
-	snprintf(path, sizeof(path), "/v1/steps/%s/events", id);
-	rq = (struct http_request){ .socket_path = cli_socket(cli),
-	    .method = "GET", .path = path, .timeout_s = 0 };
-	rc = http_stream(&rq, cli_follow_line, &follow, &resp, err,
-	    sizeof(err));
-	if (rc != 0 && rc != HTTP_STOPPED) {
-		cli_transport_error(cli, rc, err);
-		cli_warnx("step %s goes on; see: bora step show %s", id, id);
-		rc = CLI_FAIL;
+	if ((rc = cli_follow_events(cli, "step", id, cli_follow_line,
+	    &follow)) != CLI_OK)
 		goto out;
-	}
-	if (resp.status != 200) {
-		rc = cli_status_error(&resp);
-		goto out;
-	}
-	http_response_free(&resp);
 	if (follow.bad_lines > 0)
 		cli_warnx("%zu event lines of step %s were not JSON",
 		    follow.bad_lines, id);
