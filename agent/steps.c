@@ -11,7 +11,8 @@
  *   output messages as the pipes are readable, at most 32 KiB of data each
  *   pidfd readable ─ waitpid ─ both pipes at EOF (or 2 s later, closed by
  *     us: a background process may hold them) ─ result
- *   result kept (JSON) until ack ─ step directory removed, step freed
+ *   result journaled, kept (JSON) and sent until ack ─ journal entry and
+ *     step directory removed, step freed
  *
  * Backpressure: a pipe is read only while the connection's send queue can
  * take the worst case of one read (STEPS_QUEUE_RESERVE); otherwise its
@@ -23,10 +24,15 @@
  * is left is at most one pipe buffer. While disconnected, output is read,
  * counted and dropped; so is output past max_output_bytes.
  *
- * A run whose step directory already exists was started by an earlier
- * agent process: it gets status "lost", never a second run (design.md,
- * "Steps never run twice"), until the journal records steps properly.
+ * The journal (journal.c) makes this survive the agent: "started" is
+ * written before exec (no entry, no run), "finished" with the result before
+ * the result is sent, and the entry goes on ack. At start, steps_init()
+ * loads it: finished entries (and started-only ones, which journal.c turns
+ * into "lost": their process died with an earlier agent) become finished
+ * steps waiting for ack, oldest first, so a repeated run gets the stored
+ * result and never a second run (design.md, "Steps never run twice").
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -44,7 +50,9 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "clock.h"
 #include "exec.h"
+#include "journal.h"
 #include "log.h"
 #include "runners.h"
 #include "steps.h"
@@ -65,6 +73,10 @@
 #define STEPS_STOP_WAIT_MS  1000   /* at shutdown, for killed steps to die */
 #define STEPS_KEEP_MAX      (64 * 1024)  /* last bytes of a stream kept for
                                             the result (deploy_stdout) */
+/* Bytes of results hello carries; the rest follow it as result messages
+ * (steps_on_connected), so hello stays one message whatever is pending. */
+#define STEPS_HELLO_RESULTS_MAX (512 * 1024)
+#define STEPS_USER_WORK_PREFIX  "/tmp/bora-step-"  /* runners.c's mkdtemp */
 
 enum steps_fd { STEPS_FD_STDOUT, STEPS_FD_STDERR, STEPS_FD_PIDFD };
 
@@ -95,6 +107,7 @@ struct steps_stream {
 
 struct step {
 	char *id;
+	char kind[BORA_MAX_KIND + 1];   /* of the run, for the journal */
 	struct step *hash_next;
 	TAILQ_ENTRY(step) all_link;     /* steps.all, by start */
 	TAILQ_ENTRY(step) done_link;    /* steps.done, by finish */
@@ -121,6 +134,7 @@ struct step {
 	struct runner_user user;
 	json_t *spec, *inputs;          /* of the run (references), for finish */
 	json_t *result;                 /* bora_result_to_json(), owned */
+	size_t result_len;              /* its compact JSON size */
 };
 
 TAILQ_HEAD(steps_list, step);
@@ -131,6 +145,7 @@ static struct {
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	const struct agent_config *cfg;
+	struct journal *journal;
 	struct step *hash[STEPS_HASH_SIZE];
 	struct steps_list all;
 	struct steps_list done;
@@ -149,10 +164,7 @@ static void steps_on_grace(lws_sorted_usec_list_t *sul);
 static int64_t
 steps_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return bora_wall_ms();
 }
 
 /* A copy of s cut to max bytes on a UTF-8 boundary; NULL if no memory. */
@@ -187,9 +199,10 @@ steps_find(const char *id)
 	return NULL;
 }
 
-/* A new step in the table (not started). NULL when out of memory. */
+/* A new step of kind in the table (not started). NULL when out of
+ * memory. */
 static struct step *
-steps_new(const char *id, uint32_t timeout_s)
+steps_new(const char *id, const char *kind, uint32_t timeout_s)
 {
 	struct step *st;
 	unsigned b;
@@ -201,6 +214,7 @@ steps_new(const char *id, uint32_t timeout_s)
 		free(st);
 		return NULL;
 	}
+	snprintf(st->kind, sizeof(st->kind), "%s", kind);
 	st->timeout_s = timeout_s;
 	for (i = 0; i < 3; i++) {
 		st->h[i].step = st;
@@ -346,11 +360,44 @@ steps_send_result(struct step *st)
 	}
 }
 
-/* st ended with res: keep the result until ack, log it and send it. */
+/* The compact JSON size of a result. */
+static size_t
+steps_json_len(const json_t *j)
+{
+	return j ? json_dumpb(j, NULL, 0, JSON_COMPACT) : 0;
+}
+
+/* A result must fit one protocol message (and one journal entry): past
+ * that, its outputs are dropped, saying so, and success becomes failed
+ * (what the step produced did not arrive). res is not changed. */
+static void
+steps_result_fit(struct step *st, const struct bora_result *res)
+{
+	struct bora_result small = *res;
+	char text[STEPS_ERR_MAX];
+
+	st->result_len = steps_json_len(st->result);
+	if (st->result == NULL || st->result_len <= JOURNAL_RESULT_MAX)
+		return;
+	log_warnx("steps", "result too large, dropping its outputs step=%s "
+	    "bytes=%zu max=%d", st->id, st->result_len, JOURNAL_RESULT_MAX);
+	snprintf(text, sizeof(text), "the result (%zu bytes) is larger than "
+	    "one protocol message; its outputs were dropped", st->result_len);
+	small.outputs = NULL;
+	small.error = text;
+	if (small.status == BORA_STATUS_SUCCESS)
+		small.status = BORA_STATUS_FAILED;
+	json_decref(st->result);
+	st->result = bora_result_to_json(&small);
+	st->result_len = steps_json_len(st->result);
+}
+
+/* st ended with res: journal the result, keep it until ack, log it and
+ * send it. */
 static void
 steps_complete(struct step *st, struct bora_result *res)
 {
-	char code[16] = "-";
+	char code[16] = "-", err[STEPS_ERR_MAX];
 
 	res->step = st->id;
 	res->stdout_bytes = st->s[BORA_STREAM_STDOUT].bytes;
@@ -367,6 +414,15 @@ steps_complete(struct step *st, struct bora_result *res)
 		res->signal = 0;
 		st->result = bora_result_to_json(res);
 	}
+	steps_result_fit(st, res);
+	/* Durable before it is sent. If this fails the result still goes
+	 * out from memory; an agent restart before the ack would report the
+	 * step lost (its "started" entry stays), never run it again. */
+	if (st->result != NULL && journal_finish(steps.journal, st->id,
+	    st->kind, st->started_ms, st->work[0] ? st->work : NULL,
+	    st->result, err, sizeof(err)) != 0)
+		log_errorx("steps", "cannot journal the result step=%s "
+		    "error=\"%s\"", st->id, err);
 	st->finished = 1;
 	TAILQ_INSERT_TAIL(&steps.done, st, done_link);
 	if (res->has_exit_code)
@@ -945,18 +1001,23 @@ steps_adopt(int fd, struct steps_handle *h)
 	return wsi;
 }
 
-/* mkdir STATE/steps/ID (0700). 0: made, 1: it was there already, -1:
- * error (err set). */
+/* st->dir = STATE/steps/ID. 0, or -1 when too long. */
+static int
+steps_dir_path(struct step *st)
+{
+	return (size_t)snprintf(st->dir, sizeof(st->dir), "%s/steps/%s",
+	    steps.cfg->state_dir, st->id) >= sizeof(st->dir) ? -1 : 0;
+}
+
+/* mkdir STATE/steps/ID (0700), empty. 0: made, -1: error (err set). */
 static int
 steps_make_dir(struct step *st, char *err, size_t errlen)
 {
 	char base[PATH_MAX];
-	int n;
+	int n, rc;
 
 	n = snprintf(base, sizeof(base), "%s/steps", steps.cfg->state_dir);
-	if (n < 0 || (size_t)n >= sizeof(base) ||
-	    (size_t)snprintf(st->dir, sizeof(st->dir), "%s/%s", base,
-	    st->id) >= sizeof(st->dir)) {
+	if (n < 0 || (size_t)n >= sizeof(base) || steps_dir_path(st) != 0) {
 		snprintf(err, errlen, "step directory path too long");
 		return -1;
 	}
@@ -965,11 +1026,17 @@ steps_make_dir(struct step *st, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (mkdir(st->dir, 0700) != 0) {
-		if (errno == EEXIST) {
-			st->has_dir = 1;
-			return 1;
-		}
+	rc = mkdir(st->dir, 0700);
+	if (rc != 0 && errno == EEXIST) {
+		/* Left by a step the journal does not know: one that never
+		 * got its "started" entry (so never ran), or whose entry
+		 * went with its ack. Nothing in it counts. */
+		log_info("steps", "removing a leftover step directory step=%s "
+		    "dir=%s", st->id, st->dir);
+		steps_rm_dir(st->dir);
+		rc = mkdir(st->dir, 0700);
+	}
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot create %.300s: %s", st->dir,
 		    strerror(errno));
 		return -1;
@@ -1005,12 +1072,6 @@ steps_start(struct step *st, const struct bora_run *run)
 		return;
 	}
 	rc = steps_make_dir(st, err, sizeof(err));
-	if (rc == 1) {
-		steps_fail(st, BORA_STATUS_LOST, "step was started by an "
-		    "earlier agent process (its directory %s exists); not run "
-		    "again", st->dir);
-		return;
-	}
 	if (rc == 0)
 		rc = runners_prepare(runner, run, st->dir, st->work, &st->user,
 		    &req, err, sizeof(err));
@@ -1025,6 +1086,18 @@ steps_start(struct step *st, const struct bora_run *run)
 	st->spec = json_incref(run->spec);
 	st->inputs = run->inputs ? json_incref(run->inputs) : NULL;
 	st->started_ms = steps_now_ms();
+	/* No "started" entry, no run: a step the journal does not know
+	 * about could run again after an agent restart. */
+	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
+	    st->work[0] ? st->work : NULL, err, sizeof(err)) != 0) {
+		exec_req_free(&req);
+		st->started_ms = 0;
+		log_errorx("steps", "cannot journal the step, not running it "
+		    "step=%s error=\"%s\"", st->id, err);
+		steps_fail(st, BORA_STATUS_ERROR, "cannot record the step in "
+		    "the agent's journal, so it was not run: %s", err);
+		return;
+	}
 	rc = exec_start(&req, &proc, err, sizeof(err));
 	exec_req_free(&req);
 	if (rc != 0) {
@@ -1060,12 +1133,98 @@ steps_start(struct step *st, const struct bora_run *run)
 		log_debug("steps", "accept not queued step=%s", st->id);
 }
 
+/* ---- the journal at start ---- */
+
+/* A "work" path from the journal, if it is one runners.c makes (it is
+ * removed on ack, so nothing else is taken). */
+static int
+steps_work_ok(const char *work)
+{
+	size_t n = strlen(STEPS_USER_WORK_PREFIX);
+
+	return strncmp(work, STEPS_USER_WORK_PREFIX, n) == 0 &&
+	    work[n] != '\0' && strchr(work + n, '/') == NULL &&
+	    strlen(work) < PATH_MAX;
+}
+
+/* A journaled result becomes a finished step waiting for its ack. */
+static int
+steps_adopt_entry(const struct journal_entry *e)
+{
+	struct step *st;
+
+	if ((st = steps_new(e->step, e->kind, 0)) == NULL)
+		return -1;
+	st->started_ms = e->started_ms;
+	st->finished_ms = e->finished_ms;
+	st->result = json_incref(e->result);
+	st->result_len = steps_json_len(st->result);
+	if (steps_dir_path(st) == 0)
+		st->has_dir = 1;        /* removed on ack, if it is there */
+	if (e->work != NULL && steps_work_ok(e->work))
+		snprintf(st->work, sizeof(st->work), "%s", e->work);
+	st->finished = 1;
+	TAILQ_INSERT_TAIL(&steps.done, st, done_link);
+	log_info("steps", "journaled result waits for its ack step=%s kind=%s "
+	    "status=%s", st->id, st->kind, e->lost ? "lost" :
+	    json_string_value(json_object_get(e->result, "status")));
+	return 0;
+}
+
+/* Load the journal into the table, oldest result first. */
+static int
+steps_load_journal(void)
+{
+	struct journal_entry *es;
+	size_t n, i;
+
+	if (journal_load(steps.journal, STEPS_MAX, &es, &n) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (steps_adopt_entry(&es[i]) != 0) {
+			log_errorx("steps", "out of memory loading the "
+			    "journal");
+			journal_entries_free(es, n);
+			return -1;
+		}
+	if (n > 0)
+		log_info("steps", "journal loaded results=%zu dir=%s", n,
+		    journal_dir(steps.journal));
+	journal_entries_free(es, n);
+	return 0;
+}
+
+/* Step directories of steps the journal does not know never ran (their
+ * "started" entry was not written) or were acked: remove them. */
+static void
+steps_sweep_dirs(const char *base)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(base)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 || steps_find(de->d_name))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", base,
+		    de->d_name) >= sizeof(path))
+			continue;
+		log_info("steps", "removing the directory of a step the "
+		    "journal does not know dir=%s", path);
+		steps_rm_dir(path);
+	}
+	closedir(d);
+}
+
 /* ---- the API of steps.h ---- */
 
 int
 steps_init(struct lws_context *ctx, const struct agent_config *cfg)
 {
-	char base[PATH_MAX];
+	char base[PATH_MAX], err[STEPS_ERR_MAX];
 
 	memset(&steps, 0, sizeof(steps));
 	TAILQ_INIT(&steps.all);
@@ -1091,6 +1250,17 @@ steps_init(struct lws_context *ctx, const struct agent_config *cfg)
 		    base);
 		return -1;
 	}
+	if ((steps.journal = journal_open(cfg->state_dir, err, sizeof(err))) ==
+	    NULL) {
+		log_errorx("steps", "cannot open the journal: %s", err);
+		return -1;
+	}
+	if (steps_load_journal() != 0) {
+		steps.ready = 1;        /* so that shutdown frees what came */
+		steps_shutdown();
+		return -1;
+	}
+	steps_sweep_dirs(base);
 	steps.ready = 1;
 	return 0;
 }
@@ -1122,6 +1292,8 @@ steps_shutdown(void)
 		}
 		steps_free(st);
 	}
+	journal_close(steps.journal);
+	steps.journal = NULL;
 	steps.ready = 0;
 }
 
@@ -1155,7 +1327,8 @@ steps_on_run(const struct bora_run *run)
 		(void)conn_send(&m);
 		return;
 	}
-	if ((st = steps_new(run->step, run->timeout_s)) == NULL) {
+	if ((st = steps_new(run->step, run->kind, run->timeout_s)) ==
+	    NULL) {
 		log_errorx("steps", "out of memory, dropping run step=%s",
 		    run->step);
 		return;
@@ -1215,6 +1388,9 @@ steps_on_ack(const char *step)
 		steps_rm_dir(st->dir);
 	if (st->work[0])
 		steps_rm_dir(st->work);
+	/* After the directories: a crash in between leaves an entry whose
+	 * result is sent (and acked) again, not an unknown directory. */
+	(void)journal_remove(steps.journal, st->id);
 	steps_free(st);
 }
 
@@ -1272,11 +1448,19 @@ steps_unacked_json(void)
 {
 	json_t *a = json_array();
 	struct step *st;
+	size_t bytes = 0;
 
 	if (a == NULL || !steps.ready)
 		return a;
-	TAILQ_FOREACH(st, &steps.done, done_link)
-		if (st->result)
-			json_array_append(a, st->result);
+	/* Oldest first, as many as fit STEPS_HELLO_RESULTS_MAX; the rest
+	 * follow the welcome as result messages. */
+	TAILQ_FOREACH(st, &steps.done, done_link) {
+		if (st->result == NULL)
+			continue;
+		if (bytes + st->result_len + 1 > STEPS_HELLO_RESULTS_MAX)
+			break;
+		bytes += st->result_len + 1;
+		json_array_append(a, st->result);
+	}
 	return a;
 }

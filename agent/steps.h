@@ -5,8 +5,9 @@
  * runner (from the const table of step kinds in runners.c), adopts its
  * stdout, stderr and pidfd into the libwebsockets loop (no threads), streams
  * output messages as data arrives, enforces the timeout by killing the whole
- * process group, and sends the result. Results are kept until acked and
- * offered again in the next hello.
+ * process group, and sends the result. Results are journaled (journal.h)
+ * and kept until acked, offered again in the next hello and after each
+ * welcome, also by the next agent process.
  */
 #ifndef BORA_AGENT_STEPS_H
 #define BORA_AGENT_STEPS_H
@@ -20,6 +21,8 @@
  * after conn_protocol in the vhost's protocols. */
 extern const struct lws_protocols steps_pipe_protocol;
 
+/* Open and load the journal (its results wait for ack), remove step
+ * directories it does not know. 0, or -1 (logged). */
 int steps_init(struct lws_context *ctx, const struct agent_config *cfg);
 
 /* Kill every running step's process group and free everything. */
@@ -36,7 +39,8 @@ void steps_on_connected(void);
 void steps_on_send_space(void);
 
 /* For hello: new references, array of running step ids / of result objects
- * not yet acked (oldest first). */
+ * not yet acked (oldest first, at most 512 KiB of them: the rest follow the
+ * welcome). */
 json_t *steps_running_json(void);
 json_t *steps_unacked_json(void);
 

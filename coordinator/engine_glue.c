@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "clock.h"
 #include "engine_glue.h"
 #include "log.h"
 #include "registry.h"
@@ -27,11 +28,10 @@ static lws_sorted_usec_list_t glue_sul;
 static int64_t
 glue_now_ms(void *user)
 {
-	struct timespec ts;
-
 	(void)user;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* wall clock: timers are deadlines that a restarted coordinator
+	 * re-arms from the store */
+	return bora_wall_ms();
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "clock.h"
 #include "steps.h"
 
 #define STEPS_BUCKETS        8192
@@ -69,10 +70,7 @@ static struct coord_step *notify_head, *notify_tail;
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return bora_wall_ms();
 }
 
 static unsigned
