@@ -400,6 +400,8 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 		goto nomem;
 	TAILQ_INSERT_TAIL(&eng.all, x, all_link);
 	eng.nexecs++;
+	if (parent != NULL)
+		parent->nchildren++;
 	engine_exec_set_state(x, X_RUNNING, NULL);
 	if (task_start_first(x, task, err, errlen) != 0) {
 		/* it exists now: it ends at once, and says why */
@@ -548,9 +550,14 @@ engine_trim(void)
 	for (x = TAILQ_FIRST(&eng.all); x && eng.ndone > ENGINE_KEEP_DONE;
 	    x = next) {
 		next = TAILQ_NEXT(x, all_link);
+		/* a parent outlives its children: they point to it (the
+		 * oldest first would free the parent, then read it) */
 		if (!engine_exec_done(x) || x->log.watchers != NULL ||
-		    x->checked || (x->parent && !engine_exec_done(x->parent)))
+		    x->checked || x->nchildren > 0 ||
+		    (x->parent && !engine_exec_done(x->parent)))
 			continue;
+		if (x->parent != NULL)
+			x->parent->nchildren--;
 		TAILQ_REMOVE(&eng.all, x, all_link);
 		(void)idmap_del(&eng.execs, x->id);
 		eng.nexecs--;

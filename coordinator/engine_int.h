@@ -108,6 +108,7 @@ struct engine_exec {
 	int ending;                 /* succeed/fail command: stop now */
 	struct evlog log;
 	struct engine_exec *parent;
+	size_t nchildren;           /* sub-workflow executions not yet freed */
 	struct action *parent_action;   /* sub-workflow: the action waiting */
 	int checked;                /* on the check list */
 	TAILQ_ENTRY(engine_exec) check_link;

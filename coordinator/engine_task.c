@@ -148,7 +148,7 @@ task_targets(struct task *t, json_t *vars, int *many)
 	struct action probe;
 	char err[ENGINE_INFO_MAX];
 	json_t *v, *out = NULL, *e;
-	const json_t *labels;
+	const json_t *labels = NULL;
 	size_t i;
 
 	memset(&probe, 0, sizeof(probe));
@@ -179,9 +179,17 @@ task_targets(struct task *t, json_t *vars, int *many)
 		engine_info(t->info, "target: expected an agent name, a list "
 		    "of names or {labels: {...}}");
 out:
+	/* say which selector matched nothing (an empty list said nothing) */
 	if (out != NULL && json_array_size(out) == 0) {
-		engine_info(t->info, "target: no connected agent matches %s",
-		    json_is_object(v) ? "the label selector" : "");
+		char *sel = json_is_object(v) ? json_dumps(labels,
+		    JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+		if (json_is_object(v))
+			engine_info(t->info, "target: no connected agent "
+			    "matches the labels %s", sel ? sel : "given");
+		else
+			engine_info(t->info, "target: an empty list of agents");
+		free(sel);
 		json_decref(out);
 		out = NULL;
 	}
@@ -405,8 +413,14 @@ task_finish(struct task *t)
 		if (!t->waited_after) {
 			t->waited_after = 1;
 			wait = task_seconds(t, "wait-after");
-			if (wait > 0) {
+			if (wait < 0)   /* t->info says why: not a success */
+				ok = 0;
+			else if (wait > 0) {
+				/* RUNNING_DELAYED while waiting, as Mistral's
+				 * wait-after policy (task_advance comes back
+				 * here, not to task_begin) */
 				t->in_wait_after = 1;
+				task_set_state(t, T_RUNNING_DELAYED, NULL);
 				engine_arm(&t->timer, wait * 1000);
 				return;
 			}
@@ -732,6 +746,10 @@ task_advance(struct task *t)
 	}
 	if (t->timed_out < 0) {         /* a join that cannot be satisfied */
 		task_fail_now(t);
+		return;
+	}
+	if (t->in_wait_after) {         /* every action has ended */
+		task_finish(t);
 		return;
 	}
 	if (t->state != T_RUNNING && !task_begin(t))

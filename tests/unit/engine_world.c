@@ -11,6 +11,7 @@
 
 #include "dsl.h"
 #include "engine_world.h"
+#include "log.h"
 
 struct world W;
 
@@ -92,6 +93,9 @@ world_init(void)
 		.user = NULL,
 	};
 
+	/* the engine's info lines only with BORA_TEST_LOG set */
+	bora_log_init(getenv("BORA_TEST_LOG") ? BORA_LOG_INFO : BORA_LOG_WARN,
+	    BORA_LOG_TEXT);
 	memset(&W, 0, sizeof(W));
 	W.now = 1000000;
 	W.agents = json_object();
@@ -112,12 +116,10 @@ world_free(void)
 	memset(&W, 0, sizeof(W));
 }
 
-struct engine_exec *
-world_start(const char *yaml, const json_t *input)
+json_t *
+world_parse(const char *yaml)
 {
 	struct dsl_errors errs = { NULL, 0 };
-	struct engine_exec *x;
-	char err[512] = "";
 	json_t *spec;
 	size_t i;
 
@@ -126,12 +128,39 @@ world_start(const char *yaml, const json_t *input)
 		fprintf(stderr, "%s\n", errs.v[i]);
 	dsl_errors_free(&errs);
 	assert_non_null(spec);
-	x = engine_start(spec, NULL, input, NULL, err, sizeof(err));
+	return spec;
+}
+
+struct engine_exec *
+world_start_ex(const char *yaml, const char *wf, const json_t *input,
+    const char *task, char *err, size_t errlen)
+{
+	json_t *spec = world_parse(yaml);
+	struct engine_exec *x;
+
+	err[0] = '\0';
+	x = engine_start(spec, wf, input, task, err, errlen);
 	json_decref(spec);
+	return x;
+}
+
+struct engine_exec *
+world_start_named(const char *yaml, const char *wf, const json_t *input)
+{
+	struct engine_exec *x;
+	char err[512];
+
+	x = world_start_ex(yaml, wf, input, NULL, err, sizeof(err));
 	if (x == NULL)
 		fprintf(stderr, "engine_start: %s\n", err);
 	assert_non_null(x);
 	return x;
+}
+
+struct engine_exec *
+world_start(const char *yaml, const json_t *input)
+{
+	return world_start_named(yaml, NULL, input);
 }
 
 void
@@ -218,5 +247,107 @@ world_task_state(const struct engine_exec *x, const char *name)
 	snprintf(buf, sizeof(buf), "%s", t ? json_string_value(
 	    json_object_get(t, "state")) : "(none)");
 	json_decref(t);
+	return buf;
+}
+
+static const char *
+world_info_of(const json_t *o)
+{
+	static char buf[600];
+	const char *s = json_string_value(json_object_get(o, "state_info"));
+
+	snprintf(buf, sizeof(buf), "%s", s ? s : "");
+	return buf;
+}
+
+const char *
+world_exec_info(const struct engine_exec *x)
+{
+	json_t *j = engine_exec_to_json(x);
+	const char *s = world_info_of(j);
+
+	json_decref(j);
+	return s;
+}
+
+const char *
+world_task_info(const struct engine_exec *x, const char *name)
+{
+	json_t *t = world_task(x, name);
+	const char *s = world_info_of(t);
+
+	json_decref(t);
+	return s;
+}
+
+size_t
+world_task_runs(const struct engine_exec *x, const char *name)
+{
+	json_t *j = engine_exec_to_json(x), *t;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(j, "tasks"), i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")),
+		    name) == 0)
+			n++;
+	json_decref(j);
+	return n;
+}
+
+void
+world_assert_output(const struct engine_exec *x, const char *want)
+{
+	json_t *j = engine_exec_to_json(x);
+	char *got = json_dumps(json_object_get(j, "output"), JSON_COMPACT |
+	    JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (got == NULL || strcmp(got, want) != 0)
+		fprintf(stderr, "output: %s, want %s\n", got ? got : "(none)",
+		    want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	json_decref(j);
+}
+
+char *
+world_trace(struct engine_exec *x)
+{
+	const struct evlog *l = engine_exec_log(x);
+	const char *line, *ev, *exec;
+	char *buf = NULL;
+	size_t i, len, size = 0;
+	json_t *o;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	for (i = 0; (line = evlog_line(l, i, &len)) != NULL; i++) {
+		o = json_loadb(line, len, 0, NULL);
+		assert_non_null(o);
+		ev = json_string_value(json_object_get(o, "event"));
+		exec = json_string_value(json_object_get(o, "exec"));
+		assert_non_null(ev);
+		fprintf(f, "%s%s", i ? " " : "", exec && strcmp(exec,
+		    engine_exec_id(x)) != 0 ? "~" : "");
+		if (strcmp(ev, "execution") == 0)
+			fprintf(f, "X:%s", json_string_value(json_object_get(o,
+			    "state")));
+		else if (strcmp(ev, "task") == 0)
+			fprintf(f, "T:%s:%s", json_string_value(json_object_get(o,
+			    "task")), json_string_value(json_object_get(o,
+			    "state")));
+		else if (strcmp(ev, "step") == 0)
+			fprintf(f, "S:%s:%s", json_string_value(json_object_get(o,
+			    "task")), json_string_value(json_object_get(o,
+			    "state")));
+		else if (strcmp(ev, "output") == 0)
+			fprintf(f, "O:%s:%s", json_string_value(json_object_get(o,
+			    "task")), json_string_value(json_object_get(o,
+			    "stream")));
+		else
+			fprintf(f, "?:%s", ev);
+		json_decref(o);
+	}
+	assert_int_equal(fclose(f), 0);
 	return buf;
 }

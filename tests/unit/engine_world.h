@@ -43,6 +43,15 @@ void world_init(void);
 void world_free(void);
 /* Parse YAML text and start its workflow; fails the test on errors. */
 struct engine_exec *world_start(const char *yaml, const json_t *input);
+/* The same for workflow wf of the file (NULL: its only one). */
+struct engine_exec *world_start_named(const char *yaml, const char *wf,
+    const json_t *input);
+/* Parse YAML text (fails the test on errors); a new reference. */
+json_t *world_parse(const char *yaml);
+/* engine_start of workflow wf of the file with input and task (reverse):
+ * the execution, or NULL with engine_start's sentence in err. */
+struct engine_exec *world_start_ex(const char *yaml, const char *wf,
+    const json_t *input, const char *task, char *err, size_t errlen);
 /* Move the clock by ms and fire what is due. */
 void world_advance(int64_t ms);
 void world_connect(const char *name, const char *labels_json);
@@ -58,5 +67,20 @@ long world_find(const char *agent);
  * reference). */
 json_t *world_task(const struct engine_exec *x, const char *name);
 const char *world_task_state(const struct engine_exec *x, const char *name);
+/* x's state_info ("" when none), in a static buffer. */
+const char *world_exec_info(const struct engine_exec *x);
+/* x's task name's state_info ("" when none), in a static buffer. */
+const char *world_task_info(const struct engine_exec *x, const char *name);
+/* Runs of task name in x. */
+size_t world_task_runs(const struct engine_exec *x, const char *name);
+/* x's output as compact JSON with sorted keys equals want. */
+void world_assert_output(const struct engine_exec *x, const char *want);
+/*
+ * x's event log as one line of words, in order (free() it):
+ *   X:STATE (execution)  T:task:STATE (task)  S:task:state (step)
+ *   O:task:stream (output); an event of another (child) execution
+ *   has a leading '~'.
+ */
+char *world_trace(struct engine_exec *x);
 
 #endif

@@ -336,7 +336,9 @@ test_subworkflow(void **state)
 	struct engine_exec *x;
 
 	(void)state;
-	x = world_start(
+	/* two workflows in the file: main is named (test_engine_agents.c
+	 * has the rest: failure, cancel, events) */
+	x = world_start_named(
 	    "version: '2.0'\n"
 	    "main:\n"
 	    "  output: {r: <% $.r %>}\n"
@@ -348,10 +350,9 @@ test_subworkflow(void **state)
 	    "  input: [v]\n"
 	    "  output: {doubled: <% $.v * 2 %>}\n"
 	    "  tasks:\n"
-	    "    t: {action: std.noop}\n", NULL);
-	/* two workflows in the file: main was named by world_start? no:
-	 * engine_start needs a name then; see test_pick */
-	(void)x;
+	    "    t: {action: std.noop}\n", "main", NULL);
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	assert_output(x, "{\"r\":8}");
 }
 
 static void
@@ -404,10 +405,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wait_agents, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reverse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subworkflow, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_cancel, setup,
 		    teardown),
 	};
 
-	(void)test_subworkflow;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
