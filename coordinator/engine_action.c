@@ -126,10 +126,11 @@ action_should_retry(struct action *a, int ok, int lost, int64_t *delay)
 	int again;
 
 	*delay = 0;
-	if (!json_is_object(r))
-		return 0;
 	if (lost && !json_is_true(json_object_get(a->t->spec, "safe-rerun")))
 		return 0;       /* a lost step may have done its work */
+	if (!json_is_object(r))     /* safe-rerun alone: run a lost step
+	                               again, as Mistral, a few times */
+		return lost && a->attempt <= ENGINE_LOST_RERUNS;
 	if ((v = eval_in(a->t, a, r, err, sizeof(err))) == NULL)
 		goto bad;
 	if ((e = json_object_get(v, "count")) != NULL && eval_uint(e,
@@ -473,6 +474,12 @@ action_on_timer(struct timer *tm)
 
 	switch (a->state) {
 	case A_DELAYED:                 /* a retry is due */
+		if (a->t->x->state != X_RUNNING) {
+			/* nothing starts while paused: resume does it */
+			a->retry_due = 1;
+			a->t->retries_due++;
+			break;
+		}
 		action_start(a);
 		break;
 	case A_RUNNING:
@@ -505,6 +512,10 @@ action_cancel(struct action *a, const char *why)
 		child->parent_action = NULL;
 		if (!engine_exec_done(child))
 			engine_exec_stop(child, X_CANCELLED, why);
+	}
+	if (a->retry_due) {
+		a->retry_due = 0;
+		a->t->retries_due--;
 	}
 	if (a->state == A_PENDING || a->state == A_RUNNING ||
 	    a->state == A_DELAYED)

@@ -20,6 +20,8 @@
 #include "timerheap.h"
 
 #define ENGINE_INFO_MAX 512     /* bytes of a state_info sentence */
+#define ENGINE_LOST_RERUNS 3   /* safe-rerun without retry: runs of a lost
+                                  step after the first */
 #define ENGINE_LOG_CAP  (8 * 1024 * 1024)  /* output kept per execution log */
 
 enum xstate { X_IDLE, X_RUNNING, X_PAUSED, X_SUCCESS, X_ERROR, X_CANCELLED };
@@ -47,6 +49,7 @@ struct action {
 	int step_live;              /* step_id is in the engine's step map */
 	json_t *result;             /* the last attempt's result */
 	int ok;                     /* the last attempt succeeded */
+	int retry_due;              /* its delay ended while paused */
 	struct timer timer;         /* std.sleep, retry delay, wait timeout */
 	struct engine_exec *child;  /* sub-workflow execution */
 	json_t *wait_spec;          /* bora.wait_agents: its evaluated input */
@@ -66,6 +69,7 @@ struct task {
 	int64_t started_ms, finished_ms;
 	struct action **acts;
 	size_t nacts, next_act, running, finished;
+	size_t retries_due;         /* actions with retry_due */
 	size_t concurrency;         /* 0: no limit */
 	int many;                   /* result is the list of action results */
 	int paused_once;            /* pause-before has been honoured */

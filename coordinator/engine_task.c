@@ -737,6 +737,7 @@ task_advance(struct task *t)
 {
 	struct engine_exec *x = t->x;
 	struct action *a;
+	size_t i;
 
 	if (engine_exec_done(x))
 		return;
@@ -754,6 +755,13 @@ task_advance(struct task *t)
 	}
 	if (t->state != T_RUNNING && !task_begin(t))
 		return;
+	for (i = 0; t->retries_due > 0 && x->state == X_RUNNING &&
+	    i < t->nacts; i++)
+		if (t->acts[i]->retry_due) {    /* delayed by a pause */
+			t->acts[i]->retry_due = 0;
+			t->retries_due--;
+			action_start(t->acts[i]);
+		}
 	while (x->state == X_RUNNING && t->next_act < t->nacts &&
 	    (t->concurrency == 0 || t->running < t->concurrency)) {
 		a = t->acts[t->next_act++];

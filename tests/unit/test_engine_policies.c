@@ -419,6 +419,66 @@ test_lost_needs_safe_rerun(void **state)
 }
 
 static void
+test_safe_rerun_without_retry(void **state)
+{
+	struct engine_exec *x;
+	size_t i;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: bora.script, target: h1, safe-rerun: true,"
+	    " input: {script: x}}\n", NULL);
+	/* lost again and again: run again ENGINE_LOST_RERUNS (3) times,
+	 * then the task fails; never a loop without end */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(W.nsteps, i + 1);
+		world_finish(i, "lost", 0, NULL);
+		world_advance(0);           /* the re-run's (zero) delay */
+	}
+	assert_int_equal(W.nsteps, 4);
+	assert_string_equal(engine_exec_state(x), "ERROR");
+
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: bora.script, target: h1, input: {script: x}}\n",
+	    NULL);
+	world_finish(4, "lost", 0, NULL);    /* no safe-rerun: not again */
+	world_advance(0);
+	assert_int_equal(W.nsteps, 5);
+	assert_string_equal(engine_exec_state(x), "ERROR");
+}
+
+static void
+test_retry_due_while_paused(void **state)
+{
+	struct engine_exec *x;
+	char err[256];
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: bora.script, target: h1, input: {script: x},"
+	    " retry: {count: 1, delay: 10}}\n", NULL);
+	world_finish(0, "failed", 1, NULL);
+	assert_int_equal(engine_pause(x, err, sizeof(err)), 0);
+	world_advance(10000);               /* due, but paused */
+	assert_int_equal(W.nsteps, 1);
+	world_advance(60000);
+	assert_int_equal(W.nsteps, 1);
+	assert_int_equal(engine_resume(x, err, sizeof(err)), 0);
+	assert_int_equal(W.nsteps, 2);      /* the retry starts on resume */
+	world_finish(1, "success", 0, NULL);
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+}
+
+static void
 test_timeout_disconnected_agent(void **state)
 {
 	struct engine_exec *x;
@@ -760,6 +820,8 @@ main(void)
 		T(test_retry_continue_on),
 		T(test_retry_count_exhausted),
 		T(test_lost_needs_safe_rerun),
+		T(test_safe_rerun_without_retry),
+		T(test_retry_due_while_paused),
 		T(test_timeout_disconnected_agent),
 		T(test_timeout_cancels_pending_items),
 		T(test_concurrency_one),
