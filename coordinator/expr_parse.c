@@ -266,6 +266,20 @@ fail:
 	return NULL;
 }
 
+/* task(name) with the name unquoted, as Mistral's documents write it:
+ * a bare word that is the only argument is the task's name. */
+static int
+task_bare_name(const struct parser *p)
+{
+	struct expr_lexer ahead = p->lx;
+	struct expr_tok next;
+	struct expr_error ignore;
+
+	return expr_lex_next(&ahead, &next, &ignore) == 0 &&
+	    next.kind == TOK_RPAREN && !is_word(p, "true") &&
+	    !is_word(p, "false") && !is_word(p, "null");
+}
+
 static struct expr_node *
 parse_call(struct parser *p)
 {
@@ -282,11 +296,17 @@ parse_call(struct parser *p)
 	if ((n = node_new(p, EXPR_CALL, name.off)) == NULL)
 		return NULL;
 	n->fn = fn;
-	if (advance(p) == -1 || advance(p) == -1 ||   /* the name and ( */
-	    (n = parse_items(p, n, TOK_RPAREN, "')'", 0)) == NULL) {
+	if (advance(p) == -1 || advance(p) == -1) {   /* the name and ( */
 		expr_node_free(n);
 		return NULL;
 	}
+	if (strcmp(fn->name, "task") == 0 && p->tok.kind == TOK_NAME &&
+	    task_bare_name(p) &&
+	    (n = node_add(p, n, parse_const(p, json_stringn(p->lx.src +
+	    p->tok.off, p->tok.len)))) == NULL)
+		return NULL;
+	if ((n = parse_items(p, n, TOK_RPAREN, "')'", 0)) == NULL)
+		return NULL;
 	if (n->nkids < fn->min_args || n->nkids > fn->max_args) {
 		if (fn->min_args == fn->max_args)
 			expr_error_set(p->e, name.off, "%s() takes %zu "

@@ -433,6 +433,11 @@ test_funcs_task(void **state)
 	(void)state;
 	check("<% task('build').result %>", "[1,2]");
 	check("<% task(\"build\").state %>", "\"SUCCESS\"");
+	/* the name unquoted, as Mistral's documents write it */
+	check("<% task(build).result %>", "[1,2]");
+	check("{{ task(build).state }}", "\"SUCCESS\"");
+	check_err("<% task(deploy).result %>", "task 'deploy' not found "
+	    "at offset 1");
 	check("<% task().result.out %>", "1");
 	check("{{ task().state }}", "\"RUNNING\"");
 	check("<% task('build').nope %>", "null");
@@ -721,15 +726,15 @@ test_task_refs(void **state)
 	json_array_append_new(names, json_string("pre"));
 	assert_int_equal(expr_task_refs("<% task('a').result + "
 	    "task(\"b\").result %> {{ task('a') }} <% task().x %> "
-	    "<% task($.n) %> <% [task('pre'), len(task('c'))] %>",
-	    names, err, sizeof(err)), 0);
-	want = json_pack("[s,s,s,s]", "pre", "a", "b", "c");
+	    "<% task($.n) %> <% [task('pre'), len(task('c'))] %> "
+	    "<% task(d).result %>", names, err, sizeof(err)), 0);
+	want = json_pack("[s,s,s,s,s]", "pre", "a", "b", "c", "d");
 	assert_true(json_equal(names, want));
 	json_decref(want);
 	assert_int_equal(expr_task_refs("<% task('z' %>", names, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "expected ')' but found the end"));
-	assert_int_equal(json_array_size(names), 4);
+	assert_int_equal(json_array_size(names), 5);
 	assert_int_equal(expr_task_refs("none", names, err, sizeof(err)), 0);
 	json_decref(names);
 	assert_int_equal(expr_task_refs("<% 1 %>", NULL, err, sizeof(err)),
