@@ -198,6 +198,7 @@ engine_exec_set_state(struct engine_exec *x, enum xstate s, const char *info)
 	char q[ENGINE_INFO_MAX + 8];
 
 	x->state = s;
+	engine_mark_exec(x);
 	if (info != NULL)
 		engine_info(x->info, "%s", info);
 	engine_emit(x, json_pack("{s:s, s:s, s:s, s:s?}", "event", "execution",
@@ -307,11 +308,12 @@ engine_pick_workflow(const json_t *spec, const char **wf, char *err,
 	return NULL;
 }
 
-static void
+void
 engine_exec_free(struct engine_exec *x)
 {
 	size_t i;
 
+	engine_unmark(x);
 	for (i = 0; i < x->ntasks; i++)
 		task_free(x->tasks[i]);
 	free(x->tasks);
@@ -361,6 +363,7 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 		return NULL;
 	}
 	evlog_init(&x->log, ENGINE_LOG_CAP);
+	TAILQ_INIT(&x->dirty_tasks);
 	x->spec = json_incref((json_t *)(uintptr_t)spec);
 	x->wf = wf;
 	x->reverse = json_is_string(type) &&
@@ -577,6 +580,7 @@ engine_init(const struct engine_ops *ops)
 	TAILQ_INIT(&eng.queue);
 	TAILQ_INIT(&eng.check);
 	TAILQ_INIT(&eng.waiting);
+	TAILQ_INIT(&eng.dirty);
 	eng.woken_for = INT64_MAX;
 	eng.ready = 1;
 	return 0;
@@ -595,7 +599,10 @@ engine_shutdown(void)
 	TAILQ_INIT(&eng.queue);
 	TAILQ_INIT(&eng.check);
 	TAILQ_INIT(&eng.waiting);
+	TAILQ_INIT(&eng.dirty);
 	while ((x = TAILQ_FIRST(&eng.all)) != NULL) {
+		x->dirty = 0;           /* the list is gone already */
+		TAILQ_INIT(&x->dirty_tasks);
 		TAILQ_REMOVE(&eng.all, x, all_link);
 		engine_exec_free(x);
 	}

@@ -117,4 +117,32 @@ void engine_agent_connected(const char *name, const json_t *labels);
 /* Fire every timer due at now_ms (engine_ops.now_ms() time). */
 void engine_run_timers(void);
 
+/*
+ * Persistence (engine_persist.c). engine_save_dirty() hands over what
+ * changed since the last call: for each changed execution, its changed
+ * tasks (task(), one document each, with their actions), then the
+ * execution itself (exec(): its own fields; spec is the workflow spec the
+ * first time, NULL after). Documents are borrowed for the call. The glue
+ * calls it once per loop turn and writes everything in one transaction.
+ */
+struct engine_saver {
+	void (*task)(void *user, const char *exec_id, unsigned seq,
+	    const json_t *doc);
+	void (*exec)(void *user, const char *exec_id, const char *workflow,
+	    const char *state, const json_t *doc, const json_t *spec);
+};
+void engine_save_dirty(const struct engine_saver *s, void *user);
+/* 1 when something waits to be saved. */
+int engine_dirty(void);
+/*
+ * Rebuild one execution from its spec, its document and its task
+ * documents (an array in task order), as saved. Parents before their
+ * sub-workflows. 0, or -1 with err (an execution that cannot be rebuilt
+ * whole ends ERROR saying so, or is left out when nothing of it could be
+ * made). Then engine_restore_done() once: every unfinished task moves on.
+ */
+int engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
+    char *err, size_t errlen);
+void engine_restore_done(void);
+
 #endif

@@ -78,6 +78,8 @@ struct task {
 	int transitions_done;
 	int queued;                 /* on the work queue */
 	int timed_out;
+	int dirty;                  /* on x->dirty_tasks (engine_persist.c) */
+	TAILQ_ENTRY(task) dirty_link;
 	struct timer timer;         /* wait-before, wait-after */
 	struct timer timeout;
 	TAILQ_ENTRY(task) queue_link;
@@ -115,6 +117,10 @@ struct engine_exec {
 	size_t nchildren;           /* sub-workflow executions not yet freed */
 	struct action *parent_action;   /* sub-workflow: the action waiting */
 	int checked;                /* on the check list */
+	int dirty;                  /* on eng.dirty: to be saved */
+	int saved;                  /* saved once: the store has its spec */
+	TAILQ_HEAD(, task) dirty_tasks;
+	TAILQ_ENTRY(engine_exec) dirty_link;
 	TAILQ_ENTRY(engine_exec) check_link;
 	TAILQ_ENTRY(engine_exec) all_link;
 };
@@ -134,6 +140,7 @@ struct engine {
 	struct task_queue queue;    /* tasks to advance */
 	struct exec_list check;     /* executions to check for their end */
 	struct action_list waiting; /* bora.wait_agents actions */
+	struct exec_list dirty;     /* executions changed since the last save */
 	struct timerheap timers;
 	int draining;
 	int64_t woken_for;
@@ -158,10 +165,16 @@ struct engine_exec *engine_exec_new(const json_t *spec, const char *wf,
 void engine_exec_stop(struct engine_exec *x, enum xstate final,
     const char *info);
 /* A sentence into buf (ENGINE_INFO_MAX bytes), cut on a character. */
+void engine_exec_free(struct engine_exec *x);
 void engine_info(char *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void engine_vinfo(char *buf, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* engine_persist.c: t (and its execution) changed and must be saved. */
+void engine_mark(struct task *t);
+void engine_mark_exec(struct engine_exec *x);
+void engine_unmark(struct engine_exec *x);
 
 /* engine_task.c */
 struct task *task_new(struct engine_exec *x, const char *name);

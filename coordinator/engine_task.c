@@ -82,6 +82,7 @@ task_set_state(struct task *t, enum tstate s, const char *info)
 	int final = s == T_SUCCESS || s == T_ERROR || s == T_CANCELLED;
 
 	t->state = s;
+	engine_mark(t);
 	if (info != NULL && info != t->info)
 		engine_info(t->info, "%s", info);
 	engine_emit(t->x, json_pack("{s:s, s:s, s:i, s:s, s:s?, s:O?}",
@@ -110,6 +111,7 @@ task_on_timeout(struct timer *tm)
 	if (t->state != T_RUNNING || t->in_wait_after)
 		return;
 	t->timed_out = 1;
+	engine_mark(t);
 	for (i = 0; i < t->nacts; i++)
 		action_cancel(t->acts[i], "task timed out");
 	t->running = 0;
@@ -516,6 +518,7 @@ task_trigger(struct engine_exec *x, const char *name, const char *source)
 		if ((j = task_join(x, name, join)) == NULL || j->started)
 			return;
 		(void)json_object_set_new(j->fired, source, json_true());
+		engine_mark_exec(x);
 		if (json_object_size(j->fired) < j->need)
 			return;
 		j->started = 1;
@@ -587,6 +590,7 @@ task_clauses(struct task *t, const char *key)
 			x->ending = 1;
 		} else if (strcmp(cmd, "pause") == 0 && x->state == X_RUNNING) {
 			x->state = X_PAUSED;
+			engine_mark_exec(x);
 			engine_info(why, "pause command in task %s", t->name);
 			engine_info(x->info, "%s", why);
 			engine_emit(x, json_pack("{s:s, s:s, s:s, s:s}", "event",
@@ -696,6 +700,7 @@ task_begin(struct task *t)
 			json_decref(v);
 			task_set_state(t, T_PAUSED, "pause-before");
 			x->state = X_PAUSED;
+			engine_mark_exec(x);
 			engine_info(why, "pause-before task %s", t->name);
 			engine_info(x->info, "%s", why);
 			engine_emit(x, json_pack("{s:s, s:s, s:s, s:s}", "event",
@@ -741,6 +746,7 @@ task_advance(struct task *t)
 
 	if (engine_exec_done(x))
 		return;
+	engine_mark(t);
 	if (t->completed) {
 		task_transitions(t);
 		return;

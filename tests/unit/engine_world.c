@@ -84,22 +84,29 @@ w_matching(void *user, const json_t *labels)
 	return out;
 }
 
+static const struct engine_ops world_ops = {
+	.now_ms = w_now, .wake_at = w_wake, .step_start = w_step_start,
+	.step_cancel = w_step_cancel, .agents_matching = w_matching,
+	.user = NULL,
+};
+
+void
+world_restart_engine(void)
+{
+	engine_shutdown();
+	assert_int_equal(engine_init(&world_ops), 0);
+}
+
 void
 world_init(void)
 {
-	struct engine_ops ops = {
-		.now_ms = w_now, .wake_at = w_wake, .step_start = w_step_start,
-		.step_cancel = w_step_cancel, .agents_matching = w_matching,
-		.user = NULL,
-	};
-
 	/* the engine's info lines only with BORA_TEST_LOG set */
 	bora_log_init(getenv("BORA_TEST_LOG") ? BORA_LOG_INFO : BORA_LOG_WARN,
 	    BORA_LOG_TEXT);
 	memset(&W, 0, sizeof(W));
 	W.now = 1000000;
 	W.agents = json_object();
-	assert_int_equal(engine_init(&ops), 0);
+	assert_int_equal(engine_init(&world_ops), 0);
 }
 
 void

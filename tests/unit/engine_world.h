@@ -39,6 +39,9 @@ extern struct world W;
 
 /* engine_init with the fake world (fresh). */
 void world_init(void);
+/* A coordinator restart: the engine is shut down (everything it held is
+ * gone) and started again; the world (clock, steps, agents) stays. */
+void world_restart_engine(void);
 /* engine_shutdown and free the world. */
 void world_free(void);
 /* Parse YAML text and start its workflow; fails the test on errors. */

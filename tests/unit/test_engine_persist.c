@@ -1,0 +1,276 @@
+/* test_engine_persist.c: executions saved as documents and rebuilt after a
+ * "restart" of the engine carry on where they were (engine_persist.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "engine_world.h"
+
+/* A store in memory: exec id -> {spec, doc, tasks: {seq: doc}}. */
+static json_t *saved;
+static size_t saves;
+
+static void
+save_task(void *user, const char *exec_id, unsigned seq, const json_t *doc)
+{
+	json_t *x = json_object_get(saved, exec_id);
+	char key[16];
+
+	(void)user;
+	if (x == NULL) {
+		x = json_pack("{s:{}}", "tasks");
+		json_object_set_new(saved, exec_id, x);
+	}
+	snprintf(key, sizeof(key), "%08u", seq);
+	/* a copy, as a store would keep: later changes must be saved again */
+	json_object_set_new(json_object_get(x, "tasks"), key,
+	    json_deep_copy(doc));
+}
+
+static void
+save_exec(void *user, const char *exec_id, const char *workflow,
+    const char *state, const json_t *doc, const json_t *spec)
+{
+	json_t *x = json_object_get(saved, exec_id);
+
+	(void)user;
+	(void)workflow;
+	(void)state;
+	if (x == NULL) {
+		x = json_pack("{s:{}}", "tasks");
+		json_object_set_new(saved, exec_id, x);
+	}
+	if (spec != NULL)
+		json_object_set_new(x, "spec", json_deep_copy(spec));
+	assert_non_null(json_object_get(x, "spec"));  /* given the first time */
+	json_object_set_new(x, "doc", json_deep_copy(doc));
+	saves++;
+}
+
+static const struct engine_saver saver = { save_task, save_exec };
+
+/* What a coordinator does at the end of each loop turn. */
+static void
+flush(void)
+{
+	engine_save_dirty(&saver, NULL);
+	assert_false(engine_dirty());
+}
+
+/* Restart: drop the engine, rebuild every saved execution (parents were
+ * created first: their ids sort by creation here via a "created" field
+ * order we keep in insertion order of the object). */
+static void
+restart(void)
+{
+	const char *id;
+	json_t *x, *tasks, *t;
+	const char *k;
+	char err[256];
+
+	world_restart_engine();
+	json_object_foreach(saved, id, x) {
+		tasks = json_array();
+		json_object_foreach(json_object_get(x, "tasks"), k, t)
+			json_array_append(tasks, t);
+		if (engine_restore(json_object_get(x, "spec"),
+		    json_object_get(x, "doc"), tasks, err, sizeof(err)) != 0)
+			fail_msg("restore %s: %s", id, err);
+		json_decref(tasks);
+	}
+	engine_restore_done();
+	flush();
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	world_init();
+	saved = json_object();
+	saves = 0;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	world_free();
+	json_decref(saved);
+	return 0;
+}
+
+static const char *MYSQLISH =
+    "version: '2.0'\n"
+    "wf:\n"
+    "  output: {pw: <% $.pw %>, items: <% task(each).result %>}\n"
+    "  tasks:\n"
+    "    a:\n"
+    "      action: bora.script\n"
+    "      target: db\n"
+    "      input: {script: x}\n"
+    "      publish: {pw: <% task().result.outputs.password %>}\n"
+    "      on-success: [c]\n"
+    "    b:\n"
+    "      action: std.sleep seconds=30\n"
+    "      on-success: [c]\n"
+    "    c:\n"
+    "      join: all\n"
+    "      action: bora.script\n"
+    "      target: web\n"
+    "      with-items: n in [1, 2, 3]\n"
+    "      concurrency: 2\n"
+    "      input: {script: 'echo <% $.n %> <% $.pw %>'}\n"
+    "      on-success: [each]\n"
+    "    each:\n"
+    "      action: std.echo output=<% $.pw %>\n";
+
+static void
+test_restart_mid_execution(void **state)
+{
+	struct engine_exec *x;
+	char id[64];
+
+	(void)state;
+	x = world_start(MYSQLISH, NULL);
+	snprintf(id, sizeof(id), "%s", engine_exec_id(x));
+	flush();
+	/* a's step runs on db; b sleeps; restart before either ends */
+	assert_int_equal(W.nsteps, 1);
+	restart();
+	x = engine_find(id);
+	assert_non_null(x);
+	assert_string_equal(engine_exec_state(x), "RUNNING");
+	assert_int_equal(W.nsteps, 1);       /* nothing ran twice */
+	world_finish(0, "success", 0, "{\"password\": \"pw1\"}");
+	flush();
+	restart();                           /* the join has one of two */
+	x = engine_find(id);
+	assert_string_equal(world_task_state(x, "a"), "SUCCESS");
+	assert_string_equal(world_task_state(x, "c"), "(none)");
+	world_advance(30000);                /* b's sleep ends, as armed */
+	flush();
+	assert_string_equal(world_task_state(x, "c"), "RUNNING");
+	assert_int_equal(W.nsteps, 3);       /* concurrency 2 of 3 items */
+	assert_string_equal(json_string_value(json_object_get(W.steps[1].spec,
+	    "script")), "echo 1 pw1");
+	world_finish(1, "success", 0, NULL);
+	flush();
+	restart();
+	x = engine_find(id);
+	assert_int_equal(W.nsteps, 4);       /* the third item, once */
+	world_finish(2, "success", 0, NULL);
+	world_finish(3, "success", 0, NULL);
+	flush();
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"items\":\"pw1\",\"pw\":\"pw1\"}");
+	restart();                           /* a finished one stays so */
+	x = engine_find(id);
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	assert_int_equal(W.nsteps, 4);
+}
+
+static void
+test_restart_timers_and_retry(void **state)
+{
+	struct engine_exec *x;
+	char id[64];
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: bora.script, target: h, input: {script: x},"
+	    " retry: {count: 2, delay: 60}, timeout: 600}\n", NULL);
+	snprintf(id, sizeof(id), "%s", engine_exec_id(x));
+	world_finish(0, "failed", 1, NULL);
+	flush();
+	world_advance(20000);
+	restart();                           /* 40 s of the delay are left */
+	world_advance(39999);
+	assert_int_equal(W.nsteps, 1);
+	world_advance(1);
+	assert_int_equal(W.nsteps, 2);
+	flush();
+	restart();
+	world_advance(600000);               /* the task's timeout, kept */
+	x = engine_find(id);
+	assert_string_equal(engine_exec_state(x), "ERROR");
+	assert_true(W.steps[1].cancelled);
+}
+
+static void
+test_restart_subworkflow(void **state)
+{
+	struct engine_exec *x;
+	char id[64];
+
+	(void)state;
+	x = world_start_named(
+	    "version: '2.0'\n"
+	    "main:\n"
+	    "  output: {r: <% $.r %>}\n"
+	    "  tasks:\n"
+	    "    call:\n"
+	    "      workflow: child v=4\n"
+	    "      publish: {r: <% task().result.v %>}\n"
+	    "child:\n"
+	    "  input: [v]\n"
+	    "  output: {v: <% $.v %>}\n"
+	    "  tasks:\n"
+	    "    t: {action: bora.script, target: h, input: {script: x}}\n",
+	    "main", NULL);
+	snprintf(id, sizeof(id), "%s", engine_exec_id(x));
+	flush();
+	restart();
+	world_finish(0, "success", 0, NULL);
+	x = engine_find(id);
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"r\":4}");
+}
+
+static void
+test_only_changes_saved(void **state)
+{
+	struct engine_exec *x;
+	size_t before;
+
+	(void)state;
+	x = world_start(MYSQLISH, NULL);
+	flush();
+	before = saves;
+	flush();                             /* nothing changed */
+	assert_int_equal(saves, before);
+	world_finish(0, "success", 0, "{\"password\": \"p\"}");
+	flush();
+	assert_int_equal(saves, before + 1);
+	(void)x;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_restart_mid_execution,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_timers_and_retry,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_subworkflow,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_changes_saved,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
