@@ -38,6 +38,10 @@ static const struct bora_conf_item agent_items[] = {
 	{ "reconnect.max_ms", BORA_CONF_INT,
 	  offsetof(struct agent_config, reconnect_max_ms), 100, 3600000,
 	  "longest reconnect delay, ms (default 30000)", 0 },
+	{ "heartbeat_s", BORA_CONF_INT,
+	  offsetof(struct agent_config, heartbeat_s), 1, 3600,
+	  "ping a silent coordinator after this many seconds, hang up "
+	  "after three times as long (default 30)", 0 },
 	{ "max_output_bytes", BORA_CONF_INT,
 	  offsetof(struct agent_config, max_output_bytes), 1024, 1073741824,
 	  "output kept per step and stream (default 16777216)", 0 },
@@ -55,6 +59,7 @@ agent_config_defaults(void *conf)
 	cfg->log_format = strdup("text");
 	cfg->reconnect_min_ms = 500;
 	cfg->reconnect_max_ms = 30000;
+	cfg->heartbeat_s = 30;
 	cfg->max_output_bytes = 16 * 1024 * 1024;
 	if (cfg->state_dir == NULL || cfg->labels == NULL ||
 	    cfg->log_level == NULL || cfg->log_format == NULL)

@@ -16,6 +16,7 @@ struct agent_config {
 	char *log_format;
 	long reconnect_min_ms;     /* first retry delay */
 	long reconnect_max_ms;     /* backoff ceiling */
+	long heartbeat_s;          /* idle ping; hang up after 3x */
 	long max_output_bytes;     /* per step and stream, then counted+dropped */
 };
 

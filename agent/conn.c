@@ -420,8 +420,11 @@ conn_start(struct lws_context *ctx, const struct agent_config *cfg)
 		return -1;
 	}
 	bora_sendq_init(&conn.q, LWS_PRE, CONN_QUEUE_CAP);
-	conn.idle_policy.secs_since_valid_ping = 30;
-	conn.idle_policy.secs_since_valid_hangup = 90;
+	/* a coordinator gone silent (a cut link, not a closed one) is
+	 * noticed by the missing pong, then reconnected to */
+	conn.idle_policy.secs_since_valid_ping = (uint16_t)cfg->heartbeat_s;
+	conn.idle_policy.secs_since_valid_hangup =
+	    (uint16_t)(cfg->heartbeat_s * 3);
 	log_info("conn", "agent starting agent=%s url=%s", conn.name, cfg->url);
 	conn.retry_pending = 1;
 	lws_sul_schedule(ctx, 0, &conn.retry_sul, conn_connect, 1);

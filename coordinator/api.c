@@ -428,14 +428,6 @@ api_spec_check(size_t i, const json_t *spec, char *err, size_t errlen)
 	return 0;
 }
 
-struct api_step_req {
-	const char *agent;
-	const char *kind;
-	json_t *spec;
-	json_t *inputs;            /* NULL when absent or null */
-	uint32_t timeout_s;
-};
-
 /*
  * Validate the body of POST /v1/steps; strings and values point into root.
  * 0, or -1 with one sentence in err that starts with the field path.
@@ -562,30 +554,57 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 }
 
 json_t *
-api_body_object(struct api_session *ss, int allow_empty, int *rc)
+api_json_body(const char *body, size_t len, int allow_empty, char *err,
+    size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root;
 
-	if (ss->body_len == 0 && allow_empty)
+	if (len == 0 && allow_empty)
 		return json_object();
-	if (ss->body_len == 0) {
-		*rc = api_error(ss, 400, "bad_request",
+	if (len == 0) {
+		snprintf(err, errlen,
 		    "body: expected a JSON object, got an empty body");
 		return NULL;
 	}
-	root = json_loadb(ss->body, ss->body_len, JSON_REJECT_DUPLICATES,
-	    &jerr);
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		*rc = api_error(ss, 400, "bad_request",
+		snprintf(err, errlen,
 		    "body: invalid JSON at line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		*rc = api_error(ss, 400, "bad_request",
-		    "body: expected a JSON object");
+		snprintf(err, errlen, "body: expected a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+json_t *
+api_body_object(struct api_session *ss, int allow_empty, int *rc)
+{
+	char err[512];
+	json_t *root;
+
+	root = api_json_body(ss->body, ss->body_len, allow_empty, err,
+	    sizeof(err));
+	if (root == NULL)
+		*rc = api_error(ss, 400, "bad_request", "%s", err);
+	return root;
+}
+
+json_t *
+api_step_body_parse(const char *body, size_t len, struct api_step_req *rq,
+    char *err, size_t errlen)
+{
+	json_t *root;
+
+	if ((root = api_json_body(body, len, 0, err, errlen)) == NULL)
+		return NULL;
+	if (api_step_req_parse(root, rq, err, errlen) != 0) {
+		json_decref(root);
 		return NULL;
 	}
 	return root;
@@ -599,14 +618,11 @@ api_steps_create(struct api_session *ss)
 	struct coord_step *s;
 	json_t *root;
 	char err[512], location[BORA_MAX_STEP_ID + 16];
-	int rc;
 
-	if ((root = api_body_object(ss, 0, &rc)) == NULL)
-		return rc;
-	if (api_step_req_parse(root, &rq, err, sizeof(err)) != 0) {
-		json_decref(root);
+	root = api_step_body_parse(ss->body, ss->body_len, &rq, err,
+	    sizeof(err));
+	if (root == NULL)
 		return api_error(ss, 400, "bad_request", "%s", err);
-	}
 	s = steps_submit(NULL, rq.agent, rq.kind, rq.spec, rq.inputs,
 	    rq.timeout_s, NULL, err, sizeof(err));
 	json_decref(root);

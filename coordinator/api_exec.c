@@ -92,60 +92,80 @@ api_exec_invalid(struct api_session *ss, const struct dsl_errors *errs)
 	return api_respond(ss, 400, doc, 0, NULL);
 }
 
+int
+api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
+    struct dsl_errors *errs, char *err, size_t errlen)
+{
+	static const char *const known[] = {
+		"workflow", "name", "input", "task", "file"
+	};
+	const json_t *text, *input;
+
+	memset(rq, 0, sizeof(*rq));
+	if (api_exec_fields_known(root, known, sizeof(known) /
+	    sizeof(known[0]), "workflow, name, input, task, file", err,
+	    errlen) != 0)
+		return -1;
+	text = json_object_get(root, "workflow");
+	if (text == NULL) {
+		snprintf(err, errlen, "workflow: required (the workflow "
+		    "file's text)");
+		return -1;
+	}
+	if (!json_is_string(text)) {
+		snprintf(err, errlen, "workflow: expected a string (the "
+		    "workflow file's text)");
+		return -1;
+	}
+	if (json_string_length(text) > DSL_FILE_MAX) {
+		snprintf(err, errlen, "workflow: %zu bytes; the limit is %d",
+		    json_string_length(text), DSL_FILE_MAX);
+		return -1;
+	}
+	if (api_exec_opt_string(root, "name", 255, &rq->name, err,
+	    errlen) != 0 ||
+	    api_exec_opt_string(root, "task", 255, &rq->task, err,
+	    errlen) != 0 ||
+	    api_exec_opt_string(root, "file", API_EXEC_FILE_MAX, &rq->file,
+	    err, errlen) != 0)
+		return -1;
+	input = json_object_get(root, "input");
+	if (input != NULL && json_is_null(input))
+		input = NULL;
+	if (input != NULL && !json_is_object(input)) {
+		snprintf(err, errlen, "input: expected an object");
+		return -1;
+	}
+	rq->input = input;
+
+	rq->spec = dsl_parse(json_string_value(text), json_string_length(text),
+	    rq->file ? rq->file : "workflow", errs);
+	return rq->spec == NULL ? -2 : 0;
+}
+
 /* POST /v1/executions -> 201 engine_exec_to_json, Location:
  * /v1/executions/ID */
 static int
 api_exec_create_from(struct api_session *ss, const json_t *root)
 {
-	static const char *const known[] = {
-		"workflow", "name", "input", "task", "file"
-	};
 	struct dsl_errors errs = { NULL, 0 };
+	struct api_exec_req rq;
 	struct engine_exec *x;
-	const json_t *text, *input;
-	const char *name, *task, *file;
 	char err[512], location[ENGINE_ID_MAX + 32];
-	json_t *spec;
 	int rc;
 
-	if (api_exec_fields_known(root, known, sizeof(known) /
-	    sizeof(known[0]), "workflow, name, input, task, file", err,
-	    sizeof(err)) != 0)
+	rc = api_exec_req_parse(root, &rq, &errs, err, sizeof(err));
+	if (rc == -1)
 		return api_error(ss, 400, "bad_request", "%s", err);
-	text = json_object_get(root, "workflow");
-	if (text == NULL)
-		return api_error(ss, 400, "bad_request", "workflow: required "
-		    "(the workflow file's text)");
-	if (!json_is_string(text))
-		return api_error(ss, 400, "bad_request", "workflow: expected "
-		    "a string (the workflow file's text)");
-	if (json_string_length(text) > DSL_FILE_MAX)
-		return api_error(ss, 400, "bad_request", "workflow: %zu bytes; "
-		    "the limit is %d", json_string_length(text), DSL_FILE_MAX);
-	if (api_exec_opt_string(root, "name", 255, &name, err,
-	    sizeof(err)) != 0 ||
-	    api_exec_opt_string(root, "task", 255, &task, err,
-	    sizeof(err)) != 0 ||
-	    api_exec_opt_string(root, "file", API_EXEC_FILE_MAX, &file, err,
-	    sizeof(err)) != 0)
-		return api_error(ss, 400, "bad_request", "%s", err);
-	input = json_object_get(root, "input");
-	if (input != NULL && json_is_null(input))
-		input = NULL;
-	if (input != NULL && !json_is_object(input))
-		return api_error(ss, 400, "bad_request", "input: expected an "
-		    "object");
-
-	spec = dsl_parse(json_string_value(text), json_string_length(text),
-	    file ? file : "workflow", &errs);
-	if (spec == NULL) {
+	if (rc == -2) {
 		rc = api_exec_invalid(ss, &errs);
 		dsl_errors_free(&errs);
 		return rc;
 	}
 	dsl_errors_free(&errs);
-	x = engine_start(spec, name, input, task, err, sizeof(err));
-	json_decref(spec);
+	x = engine_start(rq.spec, rq.name, rq.input, rq.task, err,
+	    sizeof(err));
+	json_decref(rq.spec);
 	if (x == NULL)
 		return api_error(ss, 400, "bad_request", "%s", err);
 	log_info("api", "execution started exec=%s", engine_exec_id(x));

@@ -6,6 +6,7 @@
 #define BORA_COORD_API_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <libwebsockets.h>
 #include <jansson.h>
 
@@ -78,6 +79,47 @@ json_t *api_body_object(struct api_session *ss, int allow_empty, int *rc);
 /* Answer 200 with the NDJSON stream of l from its first event, live
  * until l is closed. 0, or -1 to hang up. */
 int api_stream_log(struct api_session *ss, struct evlog *l);
+
+/*
+ * The pure parsers of request bodies (no session, no engine: the fuzz
+ * harness tests/fuzz/fuzz_api_body.c calls them directly).
+ *
+ * api_json_body: len bytes of body as a JSON object, a new reference, or
+ * NULL with one sentence in err. An empty body is {} when allow_empty.
+ */
+json_t *api_json_body(const char *body, size_t len, int allow_empty,
+    char *err, size_t errlen);
+
+/* A validated POST /v1/steps body; pointers into the root it came with. */
+struct api_step_req {
+	const char *agent;
+	const char *kind;
+	json_t *spec;
+	json_t *inputs;            /* NULL when absent or null */
+	uint32_t timeout_s;
+};
+
+/* Parse and validate the body of POST /v1/steps: the root (the caller's
+ * reference, rq points into it), or NULL with err (starts with the field
+ * path). */
+json_t *api_step_body_parse(const char *body, size_t len,
+    struct api_step_req *rq, char *err, size_t errlen);
+
+/* A validated POST /v1/executions body: strings and input point into the
+ * root; spec is the canonical workflow, the caller's reference. */
+struct api_exec_req {
+	const char *name, *task, *file;   /* NULL when absent or null */
+	const json_t *input;              /* NULL when absent or null */
+	json_t *spec;
+};
+
+struct dsl_errors;
+
+/* Validate root (the body of POST /v1/executions) and parse its workflow.
+ * 0; -1 with err (a bad field); -2 with the workflow's errors appended to
+ * *errs. rq->spec is set only on 0. */
+int api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
+    struct dsl_errors *errs, char *err, size_t errlen);
 
 /* api_exec.c: the executions' routes. */
 int api_exec_create(struct api_session *ss);

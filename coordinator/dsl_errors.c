@@ -10,6 +10,9 @@
 
 #include "dsl_impl.h"
 
+static void dsl_error_v(struct dsl_ctx *, unsigned, unsigned, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
+
 static void
 dsl_error_v(struct dsl_ctx *cx, unsigned line, unsigned col, const char *fmt,
     va_list ap)

@@ -188,7 +188,9 @@ dsl_what(const struct dsl_node *n)
 		return "a list";
 	if (!n->plain)
 		return "a string";
-	v = dsl_scalar_json(n->text, n->len, 1);
+	/* NULL: .inf or .nan, a number JSON cannot hold */
+	if ((v = dsl_scalar_json(n->text, n->len, 1)) == NULL)
+		return "a number";
 	switch (json_typeof(v)) {
 	case JSON_NULL:
 		what = "null";
@@ -204,7 +206,7 @@ dsl_what(const struct dsl_node *n)
 		what = "a number";
 		break;
 	default:
-		what = v == NULL ? "a number" : "a string";
+		what = "a string";
 	}
 	json_decref(v);
 	return what;

@@ -75,20 +75,26 @@ glue_step_done(void *user, const char *step_id, const json_t *result)
 	engine_step_done(step_id, result);
 }
 
+static const struct step_owner glue_owner = {
+	glue_step_output, glue_step_done, NULL
+};
+
+const struct step_owner *
+engine_glue_step_owner(void)
+{
+	return &glue_owner;
+}
+
 static int
 glue_step_start(void *user, const char *step_id, const char *agent,
     const char *kind, const json_t *spec, const json_t *inputs,
     uint32_t timeout_s, char *err, size_t errlen)
 {
-	static const struct step_owner owner = {
-		glue_step_output, glue_step_done, NULL
-	};
-
 	(void)user;
 	/* steps.c takes its own references and never changes them: the
 	 * casts only satisfy jansson's non-const json_incref(). */
 	return steps_submit(step_id, agent, kind, (json_t *)(uintptr_t)spec,
-	    (json_t *)(uintptr_t)inputs, timeout_s, &owner, err, errlen) ?
+	    (json_t *)(uintptr_t)inputs, timeout_s, &glue_owner, err, errlen) ?
 	    0 : -1;
 }
 

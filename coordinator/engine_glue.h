@@ -8,6 +8,8 @@
 
 #include <libwebsockets.h>
 
+#include "steps.h"
+
 /* engine_init() with the real world, on ctx's event loop (service thread
  * 0), and hook the agents' welcomes. 0, or -1 after logging why. */
 int engine_glue_init(struct lws_context *ctx);
@@ -16,5 +18,9 @@ int engine_glue_init(struct lws_context *ctx);
  * engine_shutdown(). Harmless when engine_glue_init() failed or was not
  * called. */
 void engine_glue_shutdown(void);
+
+/* The owner of the engine's steps (their output and results go to the
+ * engine): for steps restored from the store. */
+const struct step_owner *engine_glue_step_owner(void);
 
 #endif

@@ -6,12 +6,14 @@
 #include "config.h"
 #include "engine_glue.h"
 #include "log.h"
+#include "persist.h"
 #include "server.h"
 
 int
 main(int argc, char **argv)
 {
 	struct coord_config cfg;
+	char err[512];
 	int rc;
 
 	if (coord_config_load(&cfg, argc, argv) != 0)
@@ -21,8 +23,13 @@ main(int argc, char **argv)
 	rc = server_start(&cfg);
 	if (rc == 0)
 		rc = engine_glue_init(server_context());
+	if (rc == 0 && persist_open(cfg.state_dir, err, sizeof(err)) != 0) {
+		log_errorx("main", "cannot open the store reason=\"%s\"", err);
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = server_loop();
+	persist_close();
 	/* The engine's timer lives on the context: gone before it is. */
 	engine_glue_shutdown();
 	server_stop();

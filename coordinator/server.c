@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "registry.h"
 #include "rxbuf.h"
+#include "persist.h"
 #include "server.h"
 #include "steps.h"
 #include "tls_identity.h"
@@ -478,7 +479,7 @@ server_start(const struct coord_config *cfg)
 {
 	struct lws_context_creation_info info;
 	static struct lws_protocols api_list[2];   /* lws keeps the pointer */
-	lws_retry_bo_t idle = { 0 };
+	static lws_retry_bo_t idle;               /* lws keeps the pointer too */
 	struct lws_vhost *vh;
 
 	server_cfg = cfg;
@@ -558,9 +559,11 @@ server_context(void)
 int
 server_loop(void)
 {
-	while (!server_stopping)
+	while (!server_stopping) {
 		if (lws_service(server_ctx, 0) < 0)
 			break;
+		persist_turn();     /* the turn's writes in one commit */
+	}
 	log_info("server", "stopping agents=%zu bad_messages=%llu",
 	    registry_count(), (unsigned long long)server_bad_messages);
 	return server_stopping ? 0 : -1;

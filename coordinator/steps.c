@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "clock.h"
+#include "persist.h"
 #include "steps.h"
 
 #define STEPS_BUCKETS        8192
@@ -52,6 +53,21 @@ struct coord_step {
 	struct coord_step *done_next;
 	struct coord_step *notify_next;  /* owner not told yet (deferred) */
 	int notify_pending;
+	uint64_t hold_seq;             /* run waits until this write is durable */
+	uint64_t done_seq;             /* the result's write (acks wait for it) */
+	struct coord_step *held_next;  /* on the held list (hold_seq) */
+	int held;
+	int restored;                  /* rebuilt from the store at start */
+	uint64_t out_bytes;            /* output data received (and, when
+	                                  restored, what the store had) */
+};
+
+/* An ack that waits for its result to be durable. */
+struct pending_ack {
+	struct pending_ack *next;
+	uint64_t seq;
+	char agent[BORA_MAX_NAME + 1];
+	char step[BORA_MAX_STEP_ID + 1];
 };
 
 static struct coord_step *steps_table[STEPS_BUCKETS];
@@ -66,6 +82,12 @@ static char steps_boot[9];         /* random per coordinator start */
  * is walked). */
 static int steps_defer_owner;
 static struct coord_step *notify_head, *notify_tail;
+/* Waiting for durability (persist.h): new steps' runs and results' acks,
+ * each in write order, so steps_release() stops at the first not durable. */
+static struct coord_step *held_head, *held_tail;
+static struct pending_ack *acks_head, *acks_tail;
+
+static void step_send_ack(struct coord_agent *a, const char *id);
 
 static int64_t
 now_ms(void)
@@ -182,7 +204,8 @@ steps_evict_done(void)
 
 	while ((done_count > STEPS_KEEP_DONE ||
 	    done_bytes > STEPS_KEEP_DONE_BYTES) && done_head &&
-	    done_head->log.watchers == NULL && !done_head->notify_pending) {
+	    done_head->log.watchers == NULL && !done_head->notify_pending &&
+	    !done_head->held) {
 		s = done_head;
 		done_head = s->done_next;
 		if (done_head == NULL)
@@ -201,6 +224,8 @@ step_dispatch(struct coord_step *s, struct coord_agent *a)
 {
 	struct bora_msg m = { .type = BORA_MSG_RUN };
 
+	if (s->held)
+		return 0;       /* "dispatched" is not durable yet */
 	m.u.run.step = s->id;
 	m.u.run.kind = s->kind;
 	m.u.run.spec = s->spec;
@@ -249,14 +274,118 @@ step_id_take(struct coord_step *s, const char *id, char *err, size_t errlen)
 	return 0;
 }
 
-struct coord_step *
-steps_submit(const char *id, const char *agent, const char *kind,
-    json_t *spec, json_t *inputs, uint32_t timeout_s,
-    const struct step_owner *owner, char *err, size_t errlen)
+/* The execution a step of the engine belongs to: its id up to the first
+ * dot (engine.c makes EXEC.TASK.ITEM.ATTEMPT), else none. */
+static void
+step_exec_id(const struct coord_step *s, char *buf, size_t n)
+{
+	const char *dot = strchr(s->id, '.');
+
+	buf[0] = '\0';
+	if (s->owner.on_done != NULL && dot != NULL &&
+	    (size_t)(dot - s->id) < n)
+		snprintf(buf, n, "%.*s", (int)(dot - s->id), s->id);
+}
+
+/* Queue the step's row ("dispatched"); its run waits until the row is
+ * durable (steps_release). */
+static void
+step_persist(struct coord_step *s)
+{
+	struct store_step st;
+	char exec_id[BORA_MAX_STEP_ID + 1];
+	char *spec = json_dumps(s->spec, JSON_COMPACT);
+	char *inputs = s->inputs ? json_dumps(s->inputs, JSON_COMPACT) : NULL;
+
+	memset(&st, 0, sizeof(st));
+	step_exec_id(s, exec_id, sizeof(exec_id));
+	st.id = s->id;
+	st.exec_id = exec_id[0] ? exec_id : NULL;
+	st.agent = s->agent;
+	st.kind = s->kind;
+	st.state = STORE_STEP_DISPATCHED;
+	st.spec = spec ? spec : "{}";
+	st.inputs = inputs;
+	st.timeout_s = s->timeout_s;
+	st.dispatched_ms = s->created_ms;
+	s->hold_seq = persist_put_step(&st);
+	free(spec);
+	free(inputs);
+	if (s->hold_seq > persist_durable()) {
+		s->held = 1;
+		if (held_tail)
+			held_tail->held_next = s;
+		else
+			held_head = s;
+		held_tail = s;
+	}
+}
+
+/* Send the ack for step id to agent now, or once seq is durable. */
+static void
+step_ack_when_durable(const char *agent, const char *id, uint64_t seq)
+{
+	struct coord_agent *a;
+	struct pending_ack *pa;
+
+	if (seq <= persist_durable()) {
+		if ((a = registry_find(agent)) != NULL && a->welcomed)
+			step_send_ack(a, id);
+		return;
+	}
+	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
+		/* not acked: the agent sends the result again */
+		log_warnx("steps", "ack dropped step=%s reason=\"out of "
+		    "memory\"", id);
+		return;
+	}
+	pa->seq = seq;
+	snprintf(pa->agent, sizeof(pa->agent), "%s", agent);
+	snprintf(pa->step, sizeof(pa->step), "%s", id);
+	if (acks_tail)
+		acks_tail->next = pa;
+	else
+		acks_head = pa;
+	acks_tail = pa;
+}
+
+void
+steps_release(uint64_t durable)
+{
+	struct coord_step *s;
+	struct coord_agent *a;
+	struct pending_ack *pa;
+
+	while ((s = held_head) != NULL && s->hold_seq <= durable) {
+		held_head = s->held_next;
+		if (held_head == NULL)
+			held_tail = NULL;
+		s->held_next = NULL;
+		s->held = 0;
+		if (s->state == STEP_WAITING && (a = registry_find(s->agent)) !=
+		    NULL && a->welcomed)
+			step_dispatch(s, a);
+	}
+	while ((pa = acks_head) != NULL && pa->seq <= durable) {
+		acks_head = pa->next;
+		if (acks_head == NULL)
+			acks_tail = NULL;
+		/* an agent gone meanwhile sends the result again: acked then */
+		if ((a = registry_find(pa->agent)) != NULL && a->welcomed)
+			step_send_ack(a, pa->step);
+		free(pa);
+	}
+}
+
+/* A new step in the tables (not dispatched, not persisted). NULL with err
+ * when a field is wrong or memory runs out. */
+static struct coord_step *
+step_new(const char *id, const char *agent, const char *kind, json_t *spec,
+    json_t *inputs, uint32_t timeout_s, const struct step_owner *owner,
+    char *err, size_t errlen)
 {
 	struct coord_step *s;
 	struct agent_steps *as;
-	struct coord_agent *a;
 	unsigned h;
 
 	if (!bora_name_valid(agent)) {
@@ -309,16 +438,67 @@ steps_submit(const char *id, const char *agent, const char *kind,
 	if (as->head)
 		as->head->agent_prev = s;
 	as->head = s;
+	return s;
+}
 
+struct coord_step *
+steps_submit(const char *id, const char *agent, const char *kind,
+    json_t *spec, json_t *inputs, uint32_t timeout_s,
+    const struct step_owner *owner, char *err, size_t errlen)
+{
+	struct coord_step *s;
+	struct coord_agent *a;
+
+	s = step_new(id, agent, kind, spec, inputs, timeout_s, owner, err,
+	    errlen);
+	if (s == NULL)
+		return NULL;
 	step_record(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "queued",
 	    "step", s->id, "agent", s->agent, "kind", s->kind,
 	    "time_ms", (json_int_t)s->created_ms));
 	log_info("steps", "step queued step=%s agent=%s kind=%s timeout=%u",
 	    s->id, s->agent, s->kind, timeout_s);
+	step_persist(s);
 	a = registry_find(agent);
 	if (a != NULL && a->welcomed)
 		step_dispatch(s, a);
 	return s;
+}
+
+int
+steps_restore(const struct store_step *st, const struct step_owner *owner,
+    char *err, size_t errlen)
+{
+	struct coord_step *s;
+	json_t *spec, *inputs = NULL;
+
+	spec = json_loads(st->spec, 0, NULL);
+	if (st->inputs != NULL)
+		inputs = json_loads(st->inputs, 0, NULL);
+	if (spec == NULL || (st->inputs != NULL && inputs == NULL)) {
+		snprintf(err, errlen, "its stored spec or inputs do not parse");
+		s = NULL;
+	} else
+		s = step_new(st->id, st->agent, st->kind, spec, inputs,
+		    st->timeout_s ? st->timeout_s : BORA_MAX_TIMEOUT_S, owner,
+		    err, errlen);
+	json_decref(spec);
+	json_decref(inputs);
+	if (s == NULL)
+		return -1;
+	/* the run went out before the restart, or not: the agent is sent
+	 * it again when it connects, and its journal decides */
+	s->state = st->state == STORE_STEP_RUNNING ? STEP_RUNNING :
+	    STEP_DISPATCHED;
+	s->restored = 1;
+	s->out_bytes = st->output_kept + st->output_dropped;
+	s->created_ms = st->dispatched_ms;
+	step_record(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event",
+	    "restored", "step", s->id, "agent", s->agent, "kind", s->kind,
+	    "time_ms", (json_int_t)now_ms()));
+	log_info("steps", "step restored step=%s agent=%s kind=%s state=%s",
+	    s->id, s->agent, s->kind, step_state_name(s->state));
+	return 0;
 }
 
 void
@@ -411,6 +591,9 @@ steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
 	step_record(s, json_pack("{s:s, s:s, s:I, s:s%}", "event", "output",
 	    "stream", bora_stream_name(m->stream), "seq", (json_int_t)m->seq,
 	    "data", m->data, m->data_len));
+	persist_output(s->id, bora_stream_name(m->stream), m->data,
+	    m->data_len);
+	s->out_bytes += m->data_len;
 	if (s->owner.on_output != NULL)
 		s->owner.on_output(s->owner.user, s->id,
 		    bora_stream_name(m->stream), m->data, m->data_len);
@@ -432,11 +615,17 @@ step_send_ack(struct coord_agent *a, const char *id)
  * the step among the finished ones, tell the owner, then forget the
  * oldest finished steps past the caps.
  */
-static void
+static uint64_t
 step_finish(struct coord_step *s, json_t *res)
 {
 	struct step_owner owner = s->owner;
+	char *text = json_dumps(res, JSON_COMPACT);
+	uint64_t seq;
 
+	s->done_seq = persist_step_done(s->id, text ? text : "{}",
+	    json_integer_value(json_object_get(res, "finished_ms")));
+	seq = s->done_seq;
+	free(text);
 	s->state = STEP_DONE;
 	s->result = res;
 	free(s->cancel_reason);
@@ -461,7 +650,8 @@ step_finish(struct coord_step *s, json_t *res)
 		notify_tail = s;
 	} else if (owner.on_done != NULL)
 		owner.on_done(owner.user, s->id, res);
-	steps_evict_done();
+	steps_evict_done();     /* may free s */
+	return seq;
 }
 
 /* Tell the owners of the results deferred by steps_defer_owner. */
@@ -482,17 +672,60 @@ steps_notify_deferred(void)
 	steps_evict_done();
 }
 
+/*
+ * A step rebuilt after a restart: output it streamed to the coordinator
+ * before the restart, in the last turn that was not committed, is gone,
+ * and the agent does not send output twice. When the bytes stored and
+ * received fall short of what the result says the step wrote, store its
+ * kept end (deploy_stdout, deploy_stderr) after a line that says so.
+ */
+static void
+step_fill_lost_output(struct coord_step *s, const struct bora_result *m,
+    const json_t *res)
+{
+	static const char *const streams[] = { "stdout", "stderr" };
+	const json_t *outs = json_object_get(res, "outputs"), *v;
+	uint64_t wrote = m->stdout_bytes + m->stderr_bytes;
+	char note[256];
+	size_t i;
+
+	if (s->out_bytes >= wrote)
+		return;
+	for (i = 0; i < 2; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "deploy_%s", streams[i]);
+		v = json_object_get(outs, key);
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			continue;
+		snprintf(note, sizeof(note), "[bora: the coordinator restarted "
+		    "while this step ran; %llu bytes of its output were not "
+		    "received; the end of its %s follows]\n",
+		    (unsigned long long)(wrote - s->out_bytes), streams[i]);
+		persist_output(s->id, streams[i], note, strlen(note));
+		persist_output(s->id, streams[i], json_string_value(v),
+		    json_string_length(v));
+	}
+}
+
 int
 steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
     size_t errlen)
 {
-	struct coord_step *s = step_of_agent(a, m->step, err, errlen);
+	struct coord_step *s = steps_find(m->step);
+	char id[BORA_MAX_STEP_ID + 1];
 	json_t *res;
 
-	if (s == NULL)
+	if (s == NULL && persist_step_is_done(m->step, a->name)) {
+		/* applied before (and forgotten from memory, or before a
+		 * restart): only acked */
+		step_send_ack(a, m->step);
+		return 0;
+	}
+	if ((s = step_of_agent(a, m->step, err, errlen)) == NULL)
 		return -1;
 	if (s->state == STEP_DONE) {   /* applied once: a resend is only acked */
-		step_send_ack(a, s->id);
+		step_ack_when_durable(a->name, s->id, s->done_seq);
 		return 0;
 	}
 	res = bora_result_to_json(m);
@@ -509,8 +742,10 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 		log_info("steps", "step finished step=%s agent=%s status=%s "
 		    "signal=%d", s->id, a->name, bora_status_name(m->status),
 		    m->signal);
-	step_send_ack(a, s->id);
-	step_finish(s, res);
+	if (s->restored)
+		step_fill_lost_output(s, m, res);
+	snprintf(id, sizeof(id), "%s", s->id);
+	step_ack_when_durable(a->name, id, step_finish(s, res));
 	return 0;
 }
 
@@ -677,6 +912,14 @@ steps_shutdown(void)
 	}
 	done_head = done_tail = NULL;
 	notify_head = notify_tail = NULL;
+	held_head = held_tail = NULL;
+	while (acks_head != NULL) {
+		struct pending_ack *pa = acks_head;
+
+		acks_head = pa->next;
+		free(pa);
+	}
+	acks_tail = NULL;
 	done_count = 0;
 	done_bytes = 0;
 }

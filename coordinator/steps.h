@@ -19,6 +19,7 @@
 #include "evlog.h"
 #include "msg.h"
 #include "registry.h"
+#include "store.h"
 
 enum coord_step_state {
 	STEP_WAITING,      /* agent not connected yet */
@@ -95,6 +96,14 @@ int steps_on_output(struct coord_agent *a, const struct bora_output *m,
     char *err, size_t errlen);
 int steps_on_result(struct coord_agent *a, const struct bora_result *m,
     char *err, size_t errlen);
+
+/* persist.c: a step of the store, rebuilt at start (dispatched or
+ * running; its agent gets its run again when it connects). 0, or -1. */
+int steps_restore(const struct store_step *st, const struct step_owner *owner,
+    char *err, size_t errlen);
+/* persist.c, after a commit: send the runs and acks that waited for writes
+ * up to durable. */
+void steps_release(uint64_t durable);
 
 void steps_shutdown(void);
 

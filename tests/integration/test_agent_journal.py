@@ -237,9 +237,12 @@ class AgentJournal(harness.BoraTestCase):
             fake.close()
         self.assertEqual(read_lines(marker), [lines[0], "finished"], "the step ran again")
 
-        # The real coordinator is back; the agent has nothing pending and
-        # runs the next step normally.
-        self.start_coordinator()
+        # A real coordinator is back; the agent has nothing pending and
+        # runs the next step normally. (A fresh one: the first one's store
+        # still holds the step as dispatched, since the fake coordinator,
+        # not it, took the result; it would send the run again, and the
+        # agent, which forgot the step on the fake's ack, would run it.)
+        self.start_coordinator(state_dir=os.path.join(self.tmp, "coordinator-2"))
         self.wait_agent("local", timeout=30)
         self.agent.wait_log("connected to coordinator")
         sid2, events, res2 = self.run_step("local", "#!/bin/sh\necho next\n")

@@ -1,0 +1,48 @@
+/*
+ * persist.h: the coordinator's state in its store (store.h), written once
+ * per event-loop turn, and read back at start.
+ *
+ * During a turn, steps.c and the engine change things in memory and queue
+ * their writes (no I/O). persist_turn(), called by the server after every
+ * lws_service(), queues what the engine changed, commits everything in one
+ * transaction (one fsync however many results came in), and only then
+ * lets out what had to wait for durability: the run messages of new steps
+ * ("dispatched" is durable before run is sent) and the acks of results
+ * (the agent forgets a result only once it is durable). design.md, "Steps
+ * never run twice, results are never lost".
+ *
+ * At start persist_open() rebuilds the unfinished steps (they wait for
+ * their agents, which get their runs again; the agents' journals decide)
+ * and the unfinished executions (engine_restore).
+ */
+#ifndef BORA_COORD_PERSIST_H
+#define BORA_COORD_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define PERSIST_DB_NAME "bora.db"
+
+/* Open STATE_DIR/bora.db and restore from it. 0, or -1 with err. */
+int persist_open(const char *state_dir, char *err, size_t errlen);
+/* The end of a loop turn: save, commit, release. */
+void persist_turn(void);
+/* Commit what is queued and close. */
+void persist_close(void);
+
+/* For steps.c. Each returns the write's sequence number (0: no store, so
+ * everything counts as durable at once). */
+uint64_t persist_put_step(const struct store_step *st);
+uint64_t persist_step_done(const char *id, const char *result_json,
+    int64_t finished_ms);
+void persist_output(const char *id, const char *stream, const char *data,
+    size_t len);
+/* Every write with a sequence number up to this one is durable. */
+uint64_t persist_durable(void);
+/* 1 when the store has step id of agent finished (a result sent again for
+ * a step the coordinator no longer holds in memory). */
+int persist_step_is_done(const char *id, const char *agent);
+
+#endif
