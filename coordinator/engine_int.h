@@ -108,7 +108,8 @@ struct engine_exec {
 	json_t *latest;             /* name -> index in tasks of the latest */
 	struct join_state *joins;
 	size_t njoins;
-	json_t *reverse_set;        /* reverse: name -> true, tasks to run */
+	json_t *reverse_set;        /* reverse: the tasks to run, each -> the
+	                               names of those of them requiring it */
 	int failed;                 /* an unhandled error or fail command */
 	char fail_info[ENGINE_INFO_MAX];
 	int ending;                 /* succeed/fail command: stop now */

@@ -602,31 +602,30 @@ task_clauses(struct task *t, const char *key)
 }
 
 /* reverse: start the tasks of the set whose requires are all done. */
+/* reverse: start the tasks that require t and have all they require
+ * done (x->reverse_set maps each task to those that require it). */
 static void
 task_reverse_next(struct task *t)
 {
 	struct engine_exec *x = t->x;
-	const json_t *tasks = json_object_get(x->wf, "tasks"), *spec, *r, *idx;
+	const json_t *tasks = json_object_get(x->wf, "tasks"), *r, *idx, *d;
 	const char *k;
-	size_t i;
-	int ready, mine;
-	json_t *on;
+	size_t i, j;
+	int ready;
 
-	json_object_foreach(x->reverse_set, k, on) {
+	json_array_foreach(json_object_get(x->reverse_set, t->name), j, d) {
+		k = json_string_value(d);
 		if (json_object_get(x->latest, k) != NULL)
 			continue;
-		spec = json_object_get(tasks, k);
 		ready = 1;
-		mine = 0;
-		json_array_foreach(json_object_get(spec, "requires"), i, r) {
-			if (strcmp(json_string_value(r), t->name) == 0)
-				mine = 1;
+		json_array_foreach(json_object_get(json_object_get(tasks, k),
+		    "requires"), i, r) {
 			idx = json_object_get(x->latest, json_string_value(r));
 			if (idx == NULL || x->tasks[json_integer_value(idx)]->
 			    state != T_SUCCESS)
 				ready = 0;
 		}
-		if (mine && ready) {
+		if (ready) {
 			struct task *n = task_new(x, k);
 
 			if (n != NULL)
@@ -807,7 +806,7 @@ task_reverse_closure(const json_t *tasks, const char *name, json_t *set)
 
 	if (json_object_get(set, name) != NULL)
 		return;
-	(void)json_object_set_new(set, name, json_true());
+	(void)json_object_set_new(set, name, json_array());
 	json_array_foreach(json_object_get(json_object_get(tasks, name),
 	    "requires"), i, r)
 		task_reverse_closure(tasks, json_string_value(r), set);
@@ -836,6 +835,13 @@ task_start_first(struct engine_exec *x, const char *target, char *err,
 		else
 			json_object_foreach((json_t *)(uintptr_t)tasks, k, spec)
 				task_reverse_closure(tasks, k, x->reverse_set);
+		/* each task of the set -> the tasks of the set requiring it */
+		json_object_foreach(x->reverse_set, k, on)
+			json_array_foreach(json_object_get(json_object_get(tasks,
+			    k), "requires"), i, c)
+				(void)json_array_append_new(json_object_get(
+				    x->reverse_set, json_string_value(c)),
+				    json_string(k));
 		json_object_foreach(x->reverse_set, k, on) {
 			spec = json_object_get(tasks, k);
 			if (json_array_size(json_object_get(spec,
