@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "enroll.h"
 #include "log.h"
 #include "runners.h"
 #include "steps.h"
@@ -75,6 +76,8 @@ main(int argc, char **argv)
 	/* the process of a "file" step (runner_file.c), not a daemon */
 	if (argc == 3 && strcmp(argv[1], RUNNER_FILE_FLAG) == 0)
 		return runner_file_child(argv[2]);
+	if (argc >= 2 && strcmp(argv[1], "enroll") == 0)
+		return agent_enroll_main(argc - 1, argv + 1);
 	if (agent_config_load(&cfg, argc, argv) != 0)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),

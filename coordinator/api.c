@@ -52,15 +52,24 @@ static int api_step_events(struct api_session *ss);
 
 static const struct api_route api_routes[] = {
 	{ "GET",  "/v1/agents",               api_agents_list,  0 },
+	{ "GET",  "/v1/agents/*",             api_agent_get,    0 },
 	{ "POST", "/v1/steps",                api_steps_create, 1 },
 	{ "GET",  "/v1/steps/*",              api_step_get,     0 },
 	{ "GET",  "/v1/steps/*/events",       api_step_events,  0 },
+	{ "GET",  "/v1/steps/*/output",       api_step_output,  0 },
+	{ "GET",  "/v1/executions",           api_exec_list,    0 },
 	{ "POST", "/v1/executions",           api_exec_create,  1 },
 	{ "GET",  "/v1/executions/*",         api_exec_get,     0 },
 	{ "GET",  "/v1/executions/*/events",  api_exec_events,  0 },
+	{ "GET",  "/v1/executions/*/tasks",   api_exec_tasks,   0 },
 	{ "POST", "/v1/executions/*/cancel",  api_exec_cancel,  1 },
 	{ "POST", "/v1/executions/*/pause",   api_exec_pause,   1 },
 	{ "POST", "/v1/executions/*/resume",  api_exec_resume,  1 },
+	{ "POST", "/v1/tokens",               api_tokens_create, 1 },
+	{ "GET",  "/v1/tokens",               api_tokens_list,  0 },
+	{ "DELETE", "/v1/tokens/*",           api_tokens_delete, 0 },
+	{ "GET",  "/v1/enrolled",             api_enrolled_list, 0 },
+	{ "POST", "/v1/agents/*/revoke",      api_agent_revoke, 1 },
 };
 #define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

@@ -4,16 +4,28 @@
  * with the REST issue). One const route table:
  *
  *   GET  /v1/agents                 connected agents
+ *   GET  /v1/agents/NAME            one agent and its unfinished steps
  *   POST /v1/steps                  {"agent","kind","spec","inputs","timeout"}
  *                                   -> 201 {"step": id, ...}
  *   GET  /v1/steps/ID               state and result
  *   GET  /v1/steps/ID/events        NDJSON stream of the step's events,
  *                                   live until the result, then closed
+ *   GET  /v1/steps/ID/output?offset=N&limit=M
+ *                                   the step's stored output, paged
+ *   GET  /v1/executions?state=S&workflow=W&limit=N&offset=M
+ *                                   newest first
  *   POST /v1/executions             {"workflow": YAML, "name", "input",
  *                                   "task", "file"} -> 201 execution
  *   GET  /v1/executions/ID          state, tasks, output
  *   GET  /v1/executions/ID/events   NDJSON, live until the execution ends
+ *   GET  /v1/executions/ID/tasks    its tasks
  *   POST /v1/executions/ID/cancel|pause|resume
+ *   POST /v1/tokens                 {"name","labels","ttl_s","uses"} -> 201
+ *                                   {"id","token",...}: the only plain copy
+ *   GET  /v1/tokens                 enrollment tokens, no secrets
+ *   DELETE /v1/tokens/ID            the token can no longer enroll
+ *   GET  /v1/enrolled               enrolled agents, serials, fingerprints
+ *   POST /v1/agents/NAME/revoke     revoke, close its connection
  *
  * Errors: status + {"error": short, "detail": sentence}. Bodies over
  * API_MAX_BODY are refused with 413.

@@ -129,4 +129,17 @@ int api_exec_cancel(struct api_session *ss);
 int api_exec_pause(struct api_session *ss);
 int api_exec_resume(struct api_session *ss);
 
+/* api_ops.c: the operators' read routes. */
+int api_exec_list(struct api_session *ss);
+int api_exec_tasks(struct api_session *ss);
+int api_step_output(struct api_session *ss);
+int api_agent_get(struct api_session *ss);
+
+/* api_tokens.c: enrollment tokens and revocation. */
+int api_tokens_create(struct api_session *ss);
+int api_tokens_list(struct api_session *ss);
+int api_tokens_delete(struct api_session *ss);
+int api_enrolled_list(struct api_session *ss);
+int api_agent_revoke(struct api_session *ss);
+
 #endif

@@ -14,6 +14,7 @@ struct coord_config {
 	char *state_dir;           /* private (0700) */
 	char *log_level;
 	char *log_format;
+	int log_step_output;       /* log each line of steps' output */
 	long max_message_bytes;    /* largest agent message taken */
 	long heartbeat_s;          /* ping interval announced in welcome */
 	long max_queue_bytes;      /* per agent send queue cap */

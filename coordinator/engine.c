@@ -195,7 +195,7 @@ engine_emit(struct engine_exec *x, json_t *ev)
 static void
 engine_exec_set_state(struct engine_exec *x, enum xstate s, const char *info)
 {
-	char q[ENGINE_INFO_MAX + 8];
+	char q[ENGINE_INFO_MAX + 8], dur[40];
 
 	x->state = s;
 	engine_mark_exec(x);
@@ -204,9 +204,13 @@ engine_exec_set_state(struct engine_exec *x, enum xstate s, const char *info)
 	engine_emit(x, json_pack("{s:s, s:s, s:s, s:s?}", "event", "execution",
 	    "workflow", x->wf_name, "state", xstate_names[s], "info",
 	    x->info[0] ? x->info : NULL));
-	log_info("engine", "execution %s exec=%s workflow=%s%s%s", xstate_names[s],
-	    x->id, x->wf_name, x->info[0] ? " info=" : "", x->info[0] ?
-	    bora_log_quote(x->info, q, sizeof(q)) : "");
+	dur[0] = '\0';
+	if (x->ended_ms > 0 && x->ended_ms >= x->created_ms)
+		snprintf(dur, sizeof(dur), " duration=%lldms",
+		    (long long)(x->ended_ms - x->created_ms));
+	log_info("engine", "execution %s exec=%s workflow=%s%s%s%s",
+	    xstate_names[s], x->id, x->wf_name, dur, x->info[0] ? " info=" :
+	    "", x->info[0] ? bora_log_quote(x->info, q, sizeof(q)) : "");
 }
 
 /* ---- executions ---- */
@@ -634,6 +638,28 @@ engine_exec_done(const struct engine_exec *x)
 {
 	return x->state == X_SUCCESS || x->state == X_ERROR ||
 	    x->state == X_CANCELLED;
+}
+
+const char *
+engine_exec_workflow(const struct engine_exec *x)
+{
+	return x->wf_name;
+}
+
+int64_t
+engine_exec_created_ms(const struct engine_exec *x)
+{
+	return x->created_ms;
+}
+
+void
+engine_foreach(int (*fn)(struct engine_exec *x, void *user), void *user)
+{
+	struct engine_exec *x;
+
+	TAILQ_FOREACH_REVERSE(x, &eng.all, exec_list, all_link)
+		if (fn(x, user) != 0)
+			return;
 }
 
 struct evlog *

@@ -80,6 +80,17 @@ const char *engine_exec_id(const struct engine_exec *x);
 const char *engine_exec_state(const struct engine_exec *x);
 /* 1 once SUCCESS, ERROR or CANCELLED. */
 int engine_exec_done(const struct engine_exec *x);
+const char *engine_exec_workflow(const struct engine_exec *x);
+/* engine_ops.now_ms() time of its start (kept across restarts). */
+int64_t engine_exec_created_ms(const struct engine_exec *x);
+
+/*
+ * Call fn on every execution the engine holds (running ones and the last
+ * finished ones), the most recently added first, until fn returns
+ * non-zero. For listings only; fn must not start or free executions.
+ */
+void engine_foreach(int (*fn)(struct engine_exec *x, void *user),
+    void *user);
 
 /*
  * {id, workflow, state, state_info, input, output, created_ms, ended_ms,

@@ -2,12 +2,16 @@
  * workflows over them. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "engine_glue.h"
+#include "enroll.h"
+#include "init.h"
 #include "log.h"
 #include "persist.h"
 #include "server.h"
+#include "steps.h"
 
 int
 main(int argc, char **argv)
@@ -16,15 +20,24 @@ main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return coord_init_main(argc - 1, argv + 1);
 	if (coord_config_load(&cfg, argc, argv) != 0)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),
 	    (enum bora_log_format)bora_log_format_parse(cfg.log_format));
+	steps_set_log_output(cfg.log_step_output);
 	rc = server_start(&cfg);
 	if (rc == 0)
 		rc = engine_glue_init(server_context());
 	if (rc == 0 && persist_open(cfg.state_dir, err, sizeof(err)) != 0) {
 		log_errorx("main", "cannot open the store reason=\"%s\"", err);
+		rc = -1;
+	}
+	if (rc == 0 && enroll_init(&cfg, persist_store_handle(), err,
+	    sizeof(err)) != 0) {
+		log_errorx("main", "cannot load the enrollment state "
+		    "reason=\"%s\"", err);
 		rc = -1;
 	}
 	if (rc == 0)
@@ -33,6 +46,7 @@ main(int argc, char **argv)
 	/* The engine's timer lives on the context: gone before it is. */
 	engine_glue_shutdown();
 	server_stop();
+	enroll_shutdown();          /* after the sessions are closed */
 	log_info("main", "exit status=%d", rc == 0 ? 0 : 1);
 	coord_config_free(&cfg);
 	return rc == 0 ? 0 : 1;

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "engine_glue.h"
+#include "enroll.h"
 #include "log.h"
 #include "persist.h"
 #include "steps.h"
@@ -18,6 +19,12 @@
 
 static struct store *persist_store;
 static uint64_t persist_last_logged_failure;
+
+struct store *
+persist_store_handle(void)
+{
+	return persist_store;
+}
 
 uint64_t
 persist_durable(void)
@@ -81,6 +88,29 @@ persist_output(const char *id, const char *stream, const char *data,
 	if (persist_store != NULL && store_append_output(persist_store, id,
 	    stream, data, len, NULL, err, sizeof(err)) != 0)
 		persist_failed("output", err);
+}
+
+int
+persist_get_step(const char *id, store_step_cb cb, void *user, int *found,
+    char *err, size_t errlen)
+{
+	if (persist_store == NULL) {
+		snprintf(err, errlen, "the coordinator has no store");
+		return -1;
+	}
+	return store_get_step(persist_store, id, cb, user, found, err, errlen);
+}
+
+int
+persist_load_output(const char *id, uint64_t offset, uint64_t limit,
+    store_output_cb cb, void *user, char *err, size_t errlen)
+{
+	if (persist_store == NULL) {
+		snprintf(err, errlen, "the coordinator has no store");
+		return -1;
+	}
+	return store_load_output(persist_store, id, offset, limit, cb, user,
+	    err, errlen);
 }
 
 struct persist_done_q {
@@ -176,6 +206,7 @@ persist_turn(void)
 		return;
 	}
 	steps_release(store_durable_seq(persist_store));
+	enroll_release(store_durable_seq(persist_store));
 }
 
 /* ---- start-up ---- */

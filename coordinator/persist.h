@@ -45,4 +45,17 @@ uint64_t persist_durable(void);
  * a step the coordinator no longer holds in memory). */
 int persist_step_is_done(const char *id, const char *agent);
 
+/* For the API: the store's row of step id (store_get_step) and its kept
+ * output (store_load_output), also of steps finished before a restart.
+ * 0, or -1 with err (also when there is no store). */
+int persist_get_step(const char *id, store_step_cb cb, void *user,
+    int *found, char *err, size_t errlen);
+int persist_load_output(const char *id, uint64_t offset, uint64_t limit,
+    store_output_cb cb, void *user, char *err, size_t errlen);
+
+/* The open store (NULL before persist_open), for the enrollment state
+ * (tokens.c, enroll.c), which queues its writes to it; they commit with
+ * the turn, and enroll_release() hears of each commit. */
+struct store *persist_store_handle(void);
+
 #endif

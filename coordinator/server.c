@@ -6,7 +6,9 @@
  * 4.1 accepts any certificate unless the vhost's FIRST protocol answers
  * LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION, so the agent
  * protocol comes first and does. The agent's name is the CN of that
- * verified certificate (tls_identity.c). Every message goes through the
+ * verified certificate (tls_identity.c); a revoked certificate's serial is
+ * refused there too. A connection WITHOUT a client certificate is let in
+ * for enrollment only (enroll.c): one enroll message, one answer. Every message goes through the
  * codec; a refused one is answered with an error message, counted and
  * logged, and never reaches the steps.
  */
@@ -24,11 +26,13 @@
 #include <openssl/ssl.h>
 
 #include "api.h"
+#include "enroll.h"
 #include "log.h"
 #include "msg.h"
 #include "registry.h"
 #include "rxbuf.h"
 #include "persist.h"
+#include "pki.h"
 #include "server.h"
 #include "steps.h"
 #include "tls_identity.h"
@@ -38,6 +42,7 @@
 
 struct agent_session {
 	struct coord_agent *agent;     /* NULL until ESTABLISHED */
+	struct enroll_conn *enroll;    /* instead, without a certificate */
 	struct bora_rxbuf rx;
 };
 
@@ -117,10 +122,28 @@ server_verify_cert(X509_STORE_CTX *xctx, SSL *ssl, int preverify_ok)
 	X509 *cert;
 	int err;
 
-	if (preverify_ok)
-		return 0;
-	err = X509_STORE_CTX_get_error(xctx);
 	cert = X509_STORE_CTX_get_current_cert(xctx);
+	if (preverify_ok) {
+		char serial[PKI_SERIAL_LEN];
+
+		if (X509_STORE_CTX_get_error_depth(xctx) != 0 || cert == NULL ||
+		    pki_serial_hex(cert, serial, sizeof(serial)) != 0 ||
+		    !enroll_serial_revoked(serial))
+			return 0;
+		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_REVOKED);
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+		ssl_peer_addr(ssl, addr, sizeof(addr));
+		{
+			char q[300];
+
+			log_warnx("server", "refused connection addr=%s "
+			    "reason=\"certificate revoked\" serial=%s subject=%s",
+			    addr, serial, bora_log_quote(subject, q, sizeof(q)));
+		}
+		return 1;
+	}
+	err = X509_STORE_CTX_get_error(xctx);
 	if (cert != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject,
 		    sizeof(subject));
@@ -261,6 +284,8 @@ agent_session_free(struct agent_session *pss)
 	struct coord_agent *a = pss->agent;
 
 	bora_rxbuf_free(&pss->rx);
+	enroll_conn_free(pss->enroll);
+	pss->enroll = NULL;
 	if (a == NULL)
 		return;
 	if (a->registered) {
@@ -284,8 +309,19 @@ agent_established(struct lws *wsi, struct agent_session *pss)
 {
 	struct coord_agent *a;
 	char name[BORA_MAX_NAME + 1], err[256], addr[64];
+	X509 *peer;
 
 	wsi_peer_addr(wsi, addr, sizeof(addr));
+	peer = lws_get_ssl(wsi) ? SSL_get0_peer_certificate(lws_get_ssl(wsi)) :
+	    NULL;
+	if (peer == NULL && lws_get_ssl(wsi) != NULL) {
+		/* no certificate: enrollment only (enroll.c) */
+		pss->enroll = enroll_conn_new(wsi, addr);
+		if (pss->enroll == NULL)
+			return -1;
+		bora_rxbuf_init(&pss->rx, (size_t)server_cfg->max_message_bytes);
+		return 0;
+	}
 	if (bora_tls_peer_name(lws_get_ssl(wsi), name, sizeof(name), err,
 	    sizeof(err)) != 0) {
 		log_warnx("server", "refused connection addr=%s reason=\"%s\"",
@@ -331,7 +367,7 @@ agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 	struct coord_agent *a = pss->agent;
 	char text[128];
 
-	if (a == NULL)
+	if (a == NULL && pss->enroll == NULL)
 		return -1;
 	switch (bora_rxbuf_add(&pss->rx, in, len, lws_is_first_fragment(wsi),
 	    lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))) {
@@ -342,10 +378,24 @@ agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 	case BORA_RX_OVERSIZE:
 		snprintf(text, sizeof(text), "message is %zu bytes; the limit "
 		    "is %ld", pss->rx.total, server_cfg->max_message_bytes);
+		if (a == NULL) {
+			char addr[64];
+
+			wsi_peer_addr(wsi, addr, sizeof(addr));
+			log_warnx("server", "refused connection addr=%s "
+			    "reason=\"enrollment %s\"", addr, text);
+			return -1;
+		}
 		agent_refuse_message(a, "", text);
 		return 0;
 	case BORA_RX_READY:
 		break;
+	}
+	if (a == NULL) {
+		enroll_conn_message(pss->enroll, pss->rx.buf, pss->rx.len,
+		    lws_frame_is_binary(wsi),
+		    (size_t)server_cfg->max_message_bytes);
+		return 0;
 	}
 	if (lws_frame_is_binary(wsi)) {
 		agent_refuse_message(a, "", "binary frames are not part of "
@@ -377,6 +427,8 @@ agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RECEIVE:
 		return agent_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->enroll != NULL)
+			return enroll_conn_writeable(pss->enroll);
 		return pss->agent ? agent_writeable(wsi, pss->agent) : -1;
 	case LWS_CALLBACK_CLOSED:
 		agent_session_free(pss);
@@ -496,7 +548,8 @@ server_start(const struct coord_config *cfg)
 		return -1;
 	}
 
-	/* The agent vhost: WSS with a verified client certificate. */
+	/* The agent vhost: WSS; a client certificate, when sent, must chain
+	 * to tls.ca (and not be revoked); without one, enrollment only. */
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "agents";
 	info.port = (int)cfg->port;
@@ -506,7 +559,8 @@ server_start(const struct coord_config *cfg)
 	info.ssl_private_key_filepath = cfg->tls_key;
 	info.ssl_ca_filepath = cfg->tls_ca;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-	    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+	    LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+	    LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
 	/* Ping an agent that has been silent for a heartbeat; hang up after
 	 * three without an answer. */
 	idle.secs_since_valid_ping = (uint16_t)cfg->heartbeat_s;

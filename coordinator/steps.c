@@ -541,6 +541,21 @@ step_to_json(const struct coord_step *s)
 	return o;
 }
 
+json_t *
+steps_of_agent_json(const char *agent)
+{
+	struct agent_steps *as = agent_steps_get(agent, 0);
+	struct coord_step *s;
+	json_t *arr = json_array();
+
+	for (s = as ? as->head : NULL; arr != NULL && s; s = s->agent_next)
+		if (json_array_append_new(arr, step_to_json(s)) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	return arr;
+}
+
 /* The step must exist and belong to the agent that speaks of it. */
 static struct coord_step *
 step_of_agent(struct coord_agent *a, const char *id, char *err, size_t errlen)
@@ -578,6 +593,40 @@ steps_on_accept(struct coord_agent *a, const struct bora_accept *m, char *err,
 	return 0;
 }
 
+static int steps_log_output;
+
+void
+steps_set_log_output(int on)
+{
+	steps_log_output = on;
+}
+
+/* --log-step-output: each line of an output chunk as one log event (a
+ * chunk's unfinished last line is logged as it is). */
+static void
+step_log_output(const struct coord_step *s, const char *stream,
+    const char *data, size_t len)
+{
+	char line[1024], q[2 * sizeof(line)], exec_id[BORA_MAX_STEP_ID + 1];
+	const char *nl;
+	size_t n, take;
+
+	step_exec_id(s, exec_id, sizeof(exec_id));
+	while (len > 0) {
+		nl = memchr(data, '\n', len);
+		n = nl ? (size_t)(nl - data) : len;
+		take = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+		memcpy(line, data, take);
+		line[take] = '\0';
+		log_info("steps", "output step=%s%s%s agent=%s stream=%s line=%s",
+		    s->id, exec_id[0] ? " exec=" : "", exec_id, s->agent, stream,
+		    bora_log_quote(line, q, sizeof(q)));
+		n += nl ? 1 : 0;
+		data += n;
+		len -= n;
+	}
+}
+
 int
 steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
     size_t errlen)
@@ -593,6 +642,9 @@ steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
 	    "data", m->data, m->data_len));
 	persist_output(s->id, bora_stream_name(m->stream), m->data,
 	    m->data_len);
+	if (steps_log_output)
+		step_log_output(s, bora_stream_name(m->stream), m->data,
+		    m->data_len);
 	s->out_bytes += m->data_len;
 	if (s->owner.on_output != NULL)
 		s->owner.on_output(s->owner.user, s->id,

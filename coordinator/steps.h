@@ -78,6 +78,11 @@ const char *step_state_name(enum coord_step_state st);
  * object once done). New reference. */
 json_t *step_to_json(const struct coord_step *s);
 
+/* The unfinished steps of agent (waiting, dispatched or running), each as
+ * step_to_json, in the order they were given to it. A new array, or NULL
+ * when out of memory. */
+json_t *steps_of_agent_json(const char *agent);
+
 /*
  * The step's event log (evlog.h), closed after the result event. The log
  * lives as long as the step; a finished step is not forgotten while its
@@ -104,6 +109,9 @@ int steps_restore(const struct store_step *st, const struct step_owner *owner,
 /* persist.c, after a commit: send the runs and acks that waited for writes
  * up to durable. */
 void steps_release(uint64_t durable);
+
+/* Log every line of output (log.step_output; off by default). */
+void steps_set_log_output(int on);
 
 void steps_shutdown(void);
 

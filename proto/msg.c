@@ -148,6 +148,24 @@ static const struct msg_field error_fields[] = {
 	    0, MSG_MAX_TEXT),
 };
 
+static const struct msg_field enroll_fields[] = {
+	FIELD(struct bora_enroll, "token", token, FK_STRING, F_REQUIRED,
+	    1, BORA_MAX_TOKEN),
+	FIELD(struct bora_enroll, "csr", csr, FK_STRING, F_REQUIRED,
+	    1, BORA_MAX_CSR),
+	FIELD(struct bora_enroll, "name", name, FK_NAME, 0, 0, 0),
+	FIELD(struct bora_enroll, "labels", labels, FK_LABELS, 0, 0, 0),
+};
+
+static const struct msg_field enrolled_fields[] = {
+	FIELD(struct bora_enrolled, "certificate", certificate, FK_STRING,
+	    F_REQUIRED, 1, BORA_MAX_CERT_PEM),
+	FIELD(struct bora_enrolled, "ca", ca, FK_STRING, F_REQUIRED,
+	    1, BORA_MAX_CERT_PEM),
+	FIELD(struct bora_enrolled, "name", name, FK_NAME, F_REQUIRED, 0, 0),
+	FIELD(struct bora_enrolled, "labels", labels, FK_LABELS, 0, 0, 0),
+};
+
 struct msg_type {
 	const char *name;
 	const struct msg_field *fields;
@@ -166,6 +184,8 @@ static const struct msg_type msg_types[BORA_MSG_TYPE_COUNT] = {
 	[BORA_MSG_ACK]     = TYPE("ack", ack_fields),
 	[BORA_MSG_CANCEL]  = TYPE("cancel", cancel_fields),
 	[BORA_MSG_ERROR]   = TYPE("error", error_fields),
+	[BORA_MSG_ENROLL]  = TYPE("enroll", enroll_fields),
+	[BORA_MSG_ENROLLED] = TYPE("enrolled", enrolled_fields),
 };
 
 static const char *const status_names[BORA_STATUS_COUNT] = {
@@ -864,7 +884,8 @@ bora_msg_decode(const char *buf, size_t len, const struct bora_limits *lim,
 
 		msg_got_string(got, sizeof(got), tname, json_string_length(jt));
 		msg_fail(err, "type", "unknown message type %s; expected hello, "
-		    "welcome, run, accept, output, result, ack, cancel or error",
+		    "welcome, run, accept, output, result, ack, cancel, error, "
+		    "enroll or enrolled",
 		    got);
 		goto out;
 	}

@@ -31,6 +31,9 @@
 #define BORA_MAX_KIND            32   /* step kinds: [a-z0-9_.] */
 #define BORA_MAX_OUTPUT_CHUNK    (64 * 1024) /* bytes of data in one output message */
 #define BORA_MAX_TIMEOUT_S       (7 * 24 * 3600)
+#define BORA_MAX_TOKEN           128  /* bytes of an enrollment token */
+#define BORA_MAX_CSR             8192 /* bytes of a PEM CSR */
+#define BORA_MAX_CERT_PEM        16384 /* bytes of a PEM certificate (chain) */
 
 enum bora_msg_type {
 	BORA_MSG_HELLO,    /* agent -> coordinator, first message */
@@ -42,6 +45,8 @@ enum bora_msg_type {
 	BORA_MSG_ACK,      /* coordinator -> agent: result is durable */
 	BORA_MSG_CANCEL,   /* coordinator -> agent: stop a step */
 	BORA_MSG_ERROR,    /* either way: your message was refused, and why */
+	BORA_MSG_ENROLL,   /* agent without a certificate -> coordinator */
+	BORA_MSG_ENROLLED, /* coordinator -> agent: its certificate */
 	BORA_MSG_TYPE_COUNT
 };
 
@@ -123,6 +128,22 @@ struct bora_error_msg {
 	const char *detail;        /* one sentence, names the field path */
 };
 
+/* Enrollment (docs/protocol.md): the only message a connection without a
+ * client certificate may send. */
+struct bora_enroll {
+	const char *token;         /* the one-time token, never logged */
+	const char *csr;           /* PEM certificate request */
+	const char *name;          /* requested name, may be NULL */
+	json_t *labels;            /* may be NULL */
+};
+
+struct bora_enrolled {
+	const char *certificate;   /* PEM, CN = name */
+	const char *ca;            /* PEM of the CA that signed it */
+	const char *name;          /* the name the coordinator gave */
+	json_t *labels;            /* the labels it recorded, may be NULL */
+};
+
 struct bora_msg {
 	enum bora_msg_type type;
 	json_t *root;              /* decoded messages own this tree */
@@ -136,6 +157,8 @@ struct bora_msg {
 		struct bora_ack ack;
 		struct bora_cancel cancel;
 		struct bora_error_msg error;
+		struct bora_enroll enroll;
+		struct bora_enrolled enrolled;
 	} u;
 };
 

@@ -1,4 +1,5 @@
 /* tls_identity.c: agent identity from its verified certificate. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,4 +105,55 @@ bora_tls_file_cn(const char *path, char *out, size_t outlen, char *err,
 	rc = bora_tls_cn(cert, out, outlen, err, errlen);
 	X509_free(cert);
 	return rc;
+}
+
+int
+bora_tls_fingerprint(X509 *cert, char out[BORA_TLS_FP_LEN])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	out[0] = '\0';
+	if (cert == NULL || X509_digest(cert, EVP_sha256(), md, &n) != 1 ||
+	    n != 32)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[i * 3] = hex[md[i] >> 4];
+		out[i * 3 + 1] = hex[md[i] & 0xf];
+		out[i * 3 + 2] = i + 1 < n ? ':' : '\0';
+	}
+	return 0;
+}
+
+/* The next hex digit of *s, skipping colons; -1 at the end, -2 on
+ * anything else. */
+static int
+fp_next(const char **s)
+{
+	while (**s == ':')
+		(*s)++;
+	if (**s == '\0')
+		return -1;
+	if (!isxdigit((unsigned char)**s))
+		return -2;
+	return toupper((unsigned char)*(*s)++);
+}
+
+int
+bora_tls_fingerprint_equal(const char *a, const char *b)
+{
+	int x, y, n = 0;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	for (;;) {
+		x = fp_next(&a);
+		y = fp_next(&b);
+		if (x == -2 || y == -2 || x != y)
+			return 0;
+		if (x == -1)
+			return n == 64;
+		n++;
+	}
 }

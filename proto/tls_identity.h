@@ -32,4 +32,13 @@ int bora_tls_cn(X509 *cert, char *out, size_t outlen, char *err,
 int bora_tls_peer_name(SSL *ssl, char *out, size_t outlen, char *err,
     size_t errlen);
 
+/* "AB:CD:...": the sha256 fingerprint of cert's DER, as
+ * `openssl x509 -fingerprint -sha256` prints it (95 characters + NUL). */
+#define BORA_TLS_FP_LEN 96
+int bora_tls_fingerprint(X509 *cert, char out[BORA_TLS_FP_LEN]);
+
+/* 1 when two fingerprints name the same digest: case and colons do not
+ * matter ("ab:cd..." equals "ABCD..."); else 0. */
+int bora_tls_fingerprint_equal(const char *a, const char *b);
+
 #endif

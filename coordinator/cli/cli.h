@@ -1,6 +1,8 @@
 /*
  * cli.h: what the CLI's files share (main.c: the command table, helpers,
- * agents, steps, validate; exec.c: workflow executions).
+ * agents, steps, validate; exec.c: workflow executions; ops.c: listings,
+ * show, logs; watch.c: the live view; tokens.c: enrollment tokens and
+ * revocation).
  */
 #ifndef BORA_CLI_H
 #define BORA_CLI_H
@@ -72,10 +74,41 @@ int cli_follow_events(const struct cli *cli, const char *what, const char *id,
     http_line_fn fn, void *ctx);
 
 /* exec.c */
+int cli_exec_id_valid(const char *id);
+/* ev.key when a string, else dflt. */
+const char *cli_exec_str(const json_t *ev, const char *key, const char *dflt);
+/* Write s (n bytes) to f with control characters but tab shown as '?'. */
+void cli_exec_put_clean(FILE *f, const char *s, size_t n);
 int cmd_run(struct cli *cli, int argc, char **argv);
-int cmd_execution_show(struct cli *cli, int argc, char **argv);
 int cmd_execution_cancel(struct cli *cli, int argc, char **argv);
 int cmd_execution_pause(struct cli *cli, int argc, char **argv);
 int cmd_execution_resume(struct cli *cli, int argc, char **argv);
+
+/* ops.c */
+/* Columns of the terminal on fd, or 0 when fd is not a terminal. */
+int cli_term_width(int fd);
+/* Rows of the terminal on fd, or 0. */
+int cli_term_height(int fd);
+/* "1.2s", "3m04s", "2h05m". */
+void cli_duration(json_int_t ms, char *buf, size_t n);
+/* Wall-clock milliseconds (the coordinator's _ms times are these). */
+json_int_t cli_now_ms(void);
+/* o.to - o.from, or until now when o.to is missing; "-" without from. */
+void cli_span(const json_t *o, const char *from, const char *to, char *buf,
+    size_t n);
+/* The distinct agents of a task document's actions: "a,b", or "-". */
+void cli_task_agents(const json_t *task, char *buf, size_t n);
+int cmd_executions(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
+
+/* tokens.c */
+int cmd_token_create(struct cli *cli, int argc, char **argv);
+int cmd_token_list(struct cli *cli, int argc, char **argv);
+int cmd_token_revoke(struct cli *cli, int argc, char **argv);
+int cmd_agent_revoke(struct cli *cli, int argc, char **argv);
+
+/* watch.c */
+int cmd_watch(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -3,7 +3,6 @@
  *
  *   bora run FILE ...                 POST /v1/executions, then follow
  *                                     GET /v1/executions/ID/events
- *   bora execution show ID            GET /v1/executions/ID
  *   bora execution cancel|pause|resume ID
  *
  * `bora run` prints one line per event, made for a terminal:
@@ -36,7 +35,7 @@
 
 /* ---- ids, inputs ------------------------------------------------------- */
 
-static int
+int
 cli_exec_id_valid(const char *id)
 {
 	return strlen(id) < CLI_EXEC_ID_MAX && bora_step_id_valid(id);
@@ -93,7 +92,7 @@ cli_exec_input_json(struct cli *cli, json_t *base, const char *text)
 /* ---- the event lines --------------------------------------------------- */
 
 /* Write s (n bytes) to f with control characters but tab shown as '?'. */
-static void
+void
 cli_exec_put_clean(FILE *f, const char *s, size_t n)
 {
 	size_t i;
@@ -103,7 +102,7 @@ cli_exec_put_clean(FILE *f, const char *s, size_t n)
 		    s[i] == 0x7f ? '?' : s[i], f);
 }
 
-static const char *
+const char *
 cli_exec_str(const json_t *ev, const char *key, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(ev, key));
@@ -446,7 +445,7 @@ out:
 	return rc;
 }
 
-/* ---- bora execution show | cancel | pause | resume --------------------- */
+/* ---- bora execution cancel | pause | resume ---------------------------- */
 
 /* ID and the options of these commands (--reason for cancel). -1 to go
  * on, else the exit status. */
@@ -480,30 +479,6 @@ cli_exec_parse(struct cli *cli, int argc, char **argv, const char **id,
 	if (!cli_exec_id_valid(*id))
 		return cli_usage_error(cli, "\"%s\" is not an execution id", *id);
 	return -1;
-}
-
-int
-cmd_execution_show(struct cli *cli, int argc, char **argv)
-{
-	struct http_response resp;
-	char path[CLI_EXEC_PATH];
-	const char *id;
-	json_t *x = NULL;
-	int rc;
-
-	if ((rc = cli_exec_parse(cli, argc, argv, &id, NULL)) != -1)
-		return rc;
-	memset(&resp, 0, sizeof(resp));
-	snprintf(path, sizeof(path), "/v1/executions/%s", id);
-	rc = cli_call(cli, "GET", path, NULL, 0, &resp, &x);
-	if (rc == CLI_OK && (json_dumpf(x, stdout, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) != 0 || fputc('\n', stdout) == EOF)) {
-		cli_warnx("cannot write to standard output");
-		rc = CLI_FAIL;
-	}
-	json_decref(x);
-	http_response_free(&resp);
-	return rc;
 }
 
 /* POST /v1/executions/ID/verb; says the new state. */

@@ -54,15 +54,38 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "run", "[--workflow NAME] [--input K=V]... [--input-json JSON] "
 	  "[--task NAME] [--no-follow] FILE",
 	  "start a workflow execution and follow it to its end", cmd_run },
-	{ "execution show", "ID",
-	  "print an execution's state, tasks and output as JSON",
-	  cmd_execution_show },
-	{ "execution cancel", "ID [--reason TEXT]",
+	{ "executions", "[--state S] [--workflow W] [--limit N] [--json]",
+	  "list executions, newest first", cmd_executions },
+	{ "show", "ID [--json]",
+	  "show an execution: its state, tasks, agents, durations",
+	  cmd_show },
+	{ "logs", "ID [TASK] [--follow] [--json]",
+	  "print the output of an execution's steps", cmd_logs },
+	{ "watch", "ID",
+	  "watch an execution live until it ends", cmd_watch },
+	{ "cancel", "ID [--reason TEXT]",
 	  "cancel an execution", cmd_execution_cancel },
-	{ "execution pause", "ID",
+	{ "pause", "ID",
 	  "pause an execution (running actions go on)", cmd_execution_pause },
-	{ "execution resume", "ID",
+	{ "resume", "ID",
 	  "resume a paused execution", cmd_execution_resume },
+	{ "execution show", "ID [--json]",
+	  "the same as show", cmd_show },
+	{ "execution cancel", "ID [--reason TEXT]",
+	  "the same as cancel", cmd_execution_cancel },
+	{ "execution pause", "ID",
+	  "the same as pause", cmd_execution_pause },
+	{ "execution resume", "ID",
+	  "the same as resume", cmd_execution_resume },
+	{ "token create", "[--name N] [--labels k=v,...] [--ttl 1h] "
+	  "[--uses N] [--json]",
+	  "make an enrollment token (shown once)", cmd_token_create },
+	{ "token list", "[--json]",
+	  "list enrollment tokens (never their secret)", cmd_token_list },
+	{ "token revoke", "ID",
+	  "make a token unusable", cmd_token_revoke },
+	{ "agent revoke", "NAME",
+	  "revoke an agent's certificate and disconnect it", cmd_agent_revoke },
 	{ "validate", "[--quiet] FILE|-...",
 	  "check workflow files (locally) and print their canonical JSON",
 	  cmd_validate },
@@ -163,11 +186,14 @@ cli_transport_error(const struct cli *cli, int rc, const char *err)
 		    "is for the coordinator's user only (run bora as that user)",
 		    cli_socket(cli), err);
 	else if (rc == HTTP_ERR_CONNECT)
-		cli_warnx("cannot reach coordinator at %s: %s; is "
-		    "bora-coordinator running? (set --socket or BORA_SOCKET)",
-		    cli_socket(cli), err);
+		cli_warnx("cannot reach coordinator at %s: %s; is it running? "
+		    "(bora-coordinator --api-socket %s)%s", cli_socket(cli), err,
+		    cli_socket(cli), cli->socket == NULL && getenv("BORA_SOCKET")
+		    == NULL ? "; or give bora its socket: --socket PATH or "
+		    "BORA_SOCKET" : "");
 	else
-		cli_warnx("coordinator at %s: %s", cli_socket(cli), err);
+		cli_warnx("coordinator at %s: %s; it may be overloaded or "
+		    "stuck: see its log, then try again", cli_socket(cli), err);
 	return CLI_FAIL;
 }
 
@@ -1064,6 +1090,7 @@ cli_usage(FILE *out)
 	    "%s. --json prints the API's JSON as it is.\n"
 	    "step run exits with the script's exit code when it failed, 124 on\n"
 	    "timeout, 1 on other failures, 2 on usage errors.\n"
+	    "run and watch exit 0 when the execution ends in SUCCESS, else 1.\n"
 	    "validate needs no coordinator: it exits 1 when a file has errors\n"
 	    "(each file:line:column: sentence, on standard error).\n",
 	    CLI_DEFAULT_SOCKET);

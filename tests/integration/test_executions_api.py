@@ -185,7 +185,7 @@ class Executions(harness.BoraTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         xid = r.stdout.strip()
         self.wait_state(xid, ("SUCCESS",))
-        r = self.cli("execution", "show", xid)
+        r = self.cli("execution", "show", "--json", xid)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["output"], {"greeting": "hello json"})
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Only agents with a certificate from the coordinator's CA get in: a
-foreign CA, no client certificate, plain TCP and a non-TLS websocket upgrade
-are all refused, and none of them disturbs a connected agent. The agent, too,
+foreign CA, plain TCP and a non-TLS websocket upgrade are all refused; a
+connection without a client certificate may only enroll (anything else is
+refused); none of them disturbs a connected agent. The agent, too,
 refuses a coordinator its CA did not sign."""
 
 import os
@@ -81,11 +82,23 @@ class TlsRefusals(harness.BoraTestCase):
         self.assertEqual(foreign.count("connected to coordinator"), 0, foreign.log_tail())
         self.assertEqual(self.coord.count(r"agent connected .*agent=foreign"), 0)
 
-    def test_no_client_certificate_refused(self):
+    def test_no_client_certificate_enroll_only(self):
+        """Without a client certificate the TLS handshake succeeds (that is
+        how an agent enrolls), but anything except enroll is refused with
+        an error and the connection closed, logged; never a welcome."""
         before = self.refusals()
         c = WSClient(self.port, ca=self.ca)
-        self.assert_ws_refused(c)
-        self.assertNotIn("foreign", self.api.agents())
+        c.connect()
+        try:
+            c.send_json({"type": "hello", "name": "local", "version": "x"})
+            m = c.recv_json()
+            self.assertEqual(m.get("type"), "error", m)
+            self.assertEqual(m.get("code"), "enroll_only", m)
+            with self.assertRaises((WSClosed, OSError)):
+                c.recv(timeout=10)
+        finally:
+            c.close()
+        self.assertEqual(self.api.agents(), ["local"])
         harness.wait_for(lambda: self.refusals() > before, 10,
                          "a refusal line in the coordinator log", on_fail=self.coord.log_tail)
 

@@ -543,7 +543,7 @@ test_unknown_type(void **state)
 	(void)state;
 	expect_error_exact("{\"type\":\"hullo\",\"name\":\"a\"}", "type",
 	    "unknown message type \"hullo\"; expected hello, welcome, run, "
-	    "accept, output, result, ack, cancel or error");
+	    "accept, output, result, ack, cancel, error, enroll or enrolled");
 	expect_error("{\"type\":\"\"}", "type",
 	    "unknown message type \"\"; expected hello");
 	expect_error("{\"type\":\"ack\\u0000\"}", "", "\\u0000 is not allowed");
@@ -1229,6 +1229,86 @@ test_result_json(void **state)
 	json_decref(bad);
 }
 
+/* ---- enrollment ---- */
+
+static void
+test_round_trip_enroll(void **state)
+{
+	struct bora_msg in, out;
+	char *text;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.type = BORA_MSG_ENROLL;
+	in.u.enroll.token = "q9Xr-_abc";
+	in.u.enroll.csr = "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n"
+	    "-----END CERTIFICATE REQUEST-----\n";
+	in.u.enroll.name = "web-1";
+	in.u.enroll.labels = json_pack("{s:s}", "role", "web");
+	text = round_trip(&in, &out);
+	assert_string_equal(out.u.enroll.token, "q9Xr-_abc");
+	assert_string_equal(out.u.enroll.csr, in.u.enroll.csr);
+	assert_string_equal(out.u.enroll.name, "web-1");
+	assert_json_same(in.u.enroll.labels, out.u.enroll.labels);
+	bora_msg_free(&out);
+	free(text);
+	json_decref(in.u.enroll.labels);
+
+	in.u.enroll.name = NULL;
+	in.u.enroll.labels = NULL;
+	text = round_trip(&in, &out);
+	assert_null(out.u.enroll.name);
+	assert_null(out.u.enroll.labels);
+	bora_msg_free(&out);
+	free(text);
+
+	memset(&in, 0, sizeof(in));
+	in.type = BORA_MSG_ENROLLED;
+	in.u.enrolled.certificate = "-----BEGIN CERTIFICATE-----\nA\n";
+	in.u.enrolled.ca = "-----BEGIN CERTIFICATE-----\nB\n";
+	in.u.enrolled.name = "web-1";
+	text = round_trip(&in, &out);
+	assert_string_equal(out.u.enrolled.certificate,
+	    in.u.enrolled.certificate);
+	assert_string_equal(out.u.enrolled.ca, in.u.enrolled.ca);
+	assert_string_equal(out.u.enrolled.name, "web-1");
+	assert_string_equal(bora_msg_type_name(BORA_MSG_ENROLL), "enroll");
+	assert_string_equal(bora_msg_type_name(BORA_MSG_ENROLLED), "enrolled");
+	bora_msg_free(&out);
+	free(text);
+}
+
+static void
+test_enroll_refused(void **state)
+{
+	char big[BORA_MAX_CSR + 100];
+	int n;
+
+	(void)state;
+	expect_error_exact("{\"type\":\"enroll\",\"csr\":\"x\"}", "token",
+	    "missing required field");
+	expect_error_exact("{\"type\":\"enroll\",\"token\":\"t\"}", "csr",
+	    "missing required field");
+	expect_error("{\"type\":\"enroll\",\"token\":\"\",\"csr\":\"x\"}",
+	    "token", "expected a string of 1 to 128 bytes");
+	expect_error("{\"type\":\"enroll\",\"token\":\"t\",\"csr\":\"x\","
+	    "\"name\":\"-bad\"}", "name", "expected a name");
+	expect_error("{\"type\":\"enroll\",\"token\":\"t\",\"csr\":\"x\","
+	    "\"labels\":{\"a\":1}}", "labels.a", "expected a string");
+	expect_error("{\"type\":\"enroll\",\"token\":\"t\",\"csr\":\"x\","
+	    "\"key\":\"x\"}", "key", "unknown field");
+	expect_error("{\"type\":\"enroll\",\"token\":7,\"csr\":\"x\"}",
+	    "token", "got an integer");
+	n = snprintf(big, sizeof(big), "{\"type\":\"enroll\",\"token\":\"t\","
+	    "\"csr\":\"");
+	memset(big + n, 'A', BORA_MAX_CSR + 1);
+	snprintf(big + n + BORA_MAX_CSR + 1, sizeof(big) - (size_t)n -
+	    BORA_MAX_CSR - 1, "\"}");
+	expect_error(big, "csr", "expected a string of 1 to 8192 bytes");
+	expect_error("{\"type\":\"enrolled\",\"certificate\":\"c\","
+	    "\"ca\":\"a\"}", "name", "missing required field");
+}
+
 /* ---- names, ids, free ---- */
 
 static void
@@ -1329,6 +1409,8 @@ main(void)
 		cmocka_unit_test(test_exit_code_null),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_result_json),
+		cmocka_unit_test(test_round_trip_enroll),
+		cmocka_unit_test(test_enroll_refused),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_free_zeroed),

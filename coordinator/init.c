@@ -1,0 +1,274 @@
+/*
+ * init.c: `bora-coordinator init DIR [--dns NAME]... [--ip ADDR]... [--force]`
+ *
+ * Makes DIR (0700) a coordinator state directory with its PKI:
+ *   ca.key (0600), ca.crt          the CA agents are enrolled by (10 years)
+ *   server.key (0600), server.crt  the coordinator's certificate for the
+ *                                  names given, followed by ca.crt (agents
+ *                                  that pin the CA fingerprint find the
+ *                                  root in the chain the server sends)
+ *   operator.token (0600)          the operator token, the only plain copy;
+ *                                  the store (bora.db) keeps its sha256
+ * and prints the CA certificate's sha256 fingerprint for `bora-agent
+ * enroll --ca-sha256`. An existing CA is kept unless --force.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "clock.h"
+#include "init.h"
+#include "persist.h"
+#include "pki.h"
+#include "store.h"
+#include "store_sqlite.h"
+#include "tls_identity.h"
+
+#define INIT_MAX_NAMES 32
+
+struct init_opts {
+	const char *dir;
+	const char *dns[INIT_MAX_NAMES];
+	const char *ips[INIT_MAX_NAMES];
+	size_t ndns, nips;
+	int force;
+};
+
+static void
+init_usage(FILE *out)
+{
+	fprintf(out, "usage: bora-coordinator init DIR [--dns NAME]... "
+	    "[--ip ADDR]... [--force]\n"
+	    "  makes DIR (mode 0700) with the CA (ca.key, ca.crt), the server\n"
+	    "  certificate for the names given (server.key, server.crt) and the\n"
+	    "  operator token (operator.token, mode 0600; stored hashed)\n"
+	    "  With neither --dns nor --ip: --dns localhost --ip 127.0.0.1.\n"
+	    "  --force replaces an existing CA: every enrolled agent must\n"
+	    "  enroll again.\n");
+}
+
+static int
+init_parse(struct init_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dns", required_argument, NULL, 'd' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+		case 'i':
+			if ((c == 'd' ? o->ndns : o->nips) == INIT_MAX_NAMES) {
+				fprintf(stderr, "bora-coordinator init: at most %d "
+				    "--dns and %d --ip\n", INIT_MAX_NAMES,
+				    INIT_MAX_NAMES);
+				return 2;
+			}
+			if (c == 'd')
+				o->dns[o->ndns++] = optarg;
+			else
+				o->ips[o->nips++] = optarg;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			init_usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "bora-coordinator init: %s needs a value\n",
+			    argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "bora-coordinator init: unknown option %s\n",
+			    argv[optind - 1]);
+			init_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		init_usage(stderr);
+		return 2;
+	}
+	o->dir = argv[optind];
+	if (o->ndns + o->nips == 0) {
+		o->dns[o->ndns++] = "localhost";
+		o->ips[o->nips++] = "127.0.0.1";
+	}
+	return -1;
+}
+
+static int
+init_path(char *out, size_t n, const char *dir, const char *file)
+{
+	if ((size_t)snprintf(out, n, "%s/%s", dir, file) >= n) {
+		fprintf(stderr, "bora-coordinator init: %s: path too long\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+init_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "bora-coordinator init: cannot create %s: %s\n",
+		    dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0)) {
+		fprintf(stderr, "bora-coordinator init: %s is not a private "
+		    "directory\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The operator token: its hash into the store (id "operator"), the plain
+ * token into DIR/operator.token, mode 0600. */
+static int
+init_operator_token(const char *dir)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], err[512];
+	char token[PKI_TOKEN_LEN], hash[PKI_HASH_LEN];
+	struct store_token t;
+	struct store *s;
+	int fd = -1, rc = -1;
+
+	if (init_path(path, sizeof(path), dir, PERSIST_DB_NAME) != 0 ||
+	    pki_token_new(token) != 0)
+		goto out;
+	pki_token_hash(token, hash);
+	s = store_open(&store_sqlite_ops, path, NULL, err, sizeof(err));
+	memset(&t, 0, sizeof(t));
+	t.id = "operator";
+	t.hash = hash;
+	t.uses_left = -1;               /* not an enrollment token */
+	t.created_ms = bora_wall_ms();
+	if (s != NULL && store_put_token(s, &t, NULL, err, sizeof(err)) != 0) {
+		store_abandon(s);
+		s = NULL;
+	} else if (s != NULL) {
+		rc = store_close(s, err, sizeof(err));
+		s = NULL;
+		if (rc == 0)
+			rc = 1;         /* stored */
+	}
+	if (rc != 1) {
+		rc = -1;
+		fprintf(stderr, "bora-coordinator init: store: %s\n", err);
+		goto out;
+	}
+	rc = -1;
+	if (init_path(path, sizeof(path), dir, "operator.token") != 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		fprintf(stderr, "bora-coordinator init: cannot write %s: %s\n",
+		    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(token, sizeof(token));
+	return rc;
+}
+
+int
+coord_init_main(int argc, char **argv)
+{
+	struct init_opts o;
+	char ca_key_path[PATH_MAX], ca_path[PATH_MAX], key_path[PATH_MAX];
+	char cert_path[PATH_MAX], err[512], fp[BORA_TLS_FP_LEN];
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	X509 *ca = NULL, *cert = NULL, *chain[2];
+	int rc;
+
+	if ((rc = init_parse(&o, argc, argv)) != -1)
+		return rc;
+	rc = 1;
+	if (init_path(ca_key_path, sizeof(ca_key_path), o.dir, "ca.key") ||
+	    init_path(ca_path, sizeof(ca_path), o.dir, "ca.crt") ||
+	    init_path(key_path, sizeof(key_path), o.dir, "server.key") ||
+	    init_path(cert_path, sizeof(cert_path), o.dir, "server.crt"))
+		return 1;
+	if (!o.force && (access(ca_key_path, F_OK) == 0 ||
+	    access(ca_path, F_OK) == 0)) {
+		fprintf(stderr, "bora-coordinator init: %s already holds a CA; "
+		    "keeping it (--force replaces it, and every agent must "
+		    "enroll again)\n", o.dir);
+		return 1;
+	}
+	if (init_dir(o.dir) != 0)
+		return 1;
+	ca_key = pki_key_new();
+	key = pki_key_new();
+	if (ca_key == NULL || key == NULL) {
+		fprintf(stderr, "bora-coordinator init: cannot make EC keys\n");
+		goto out;
+	}
+	ca = pki_ca_new(ca_key, "Bora CA", PKI_CA_DAYS, err, sizeof(err));
+	if (ca != NULL)
+		cert = pki_server_new(ca, ca_key, key, o.dns, o.ndns, o.ips,
+		    o.nips, PKI_CA_DAYS, err, sizeof(err));
+	if (ca == NULL || cert == NULL) {
+		fprintf(stderr, "bora-coordinator init: %s\n", err);
+		goto out;
+	}
+	chain[0] = cert;
+	chain[1] = ca;
+	if (pki_write_key(ca_key_path, ca_key, err, sizeof(err)) != 0 ||
+	    pki_write_certs(ca_path, &ca, 1, err, sizeof(err)) != 0 ||
+	    pki_write_key(key_path, key, err, sizeof(err)) != 0 ||
+	    pki_write_certs(cert_path, chain, 2, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bora-coordinator init: %s\n", err);
+		goto out;
+	}
+	if (init_operator_token(o.dir) != 0)
+		goto out;
+	if (bora_tls_fingerprint(ca, fp) != 0) {
+		fprintf(stderr, "bora-coordinator init: cannot hash the CA\n");
+		goto out;
+	}
+	printf("initialized %s\n"
+	    "  CA:             %s (key %s, mode 0600)\n"
+	    "  server:         %s (key %s)\n"
+	    "  operator token: %s/operator.token (mode 0600)\n"
+	    "CA fingerprint (sha256): %s\n"
+	    "run: bora-coordinator --state-dir %s --tls-cert %s --tls-key %s "
+	    "--tls-ca %s\n", o.dir, ca_path, ca_key_path, cert_path, key_path,
+	    o.dir, fp, o.dir, cert_path, key_path, ca_path);
+	rc = 0;
+out:
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
