@@ -3,7 +3,8 @@
 #
 # Installs missing dependencies, builds Bora with AddressSanitizer and
 # UndefinedBehaviorSanitizer (no recovery) in build-asan/, and runs every test
-# with ctest. Extra arguments go to ctest, e.g. `./scripts/test.sh -L unit`
+# with ctest. Before that it builds the optimised configuration demo.sh uses
+# (build/), since -O2 finds warnings (maybe-uninitialized) that -O0 cannot. Extra arguments go to ctest, e.g. `./scripts/test.sh -L unit`
 # or `./scripts/test.sh -R test_timeout`.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"

@@ -487,7 +487,7 @@ cli_exec_command(struct cli *cli, int argc, char **argv, const char *verb)
 {
 	struct http_response resp;
 	char path[CLI_EXEC_PATH + 16], state[32], *body = NULL;
-	const char *id, *reason = NULL;
+	const char *id = NULL, *reason = NULL;
 	json_t *x = NULL, *req;
 	int rc;
 
