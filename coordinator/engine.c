@@ -368,6 +368,7 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 	}
 	evlog_init(&x->log, ENGINE_LOG_CAP);
 	TAILQ_INIT(&x->dirty_tasks);
+	TAILQ_INIT(&x->dirty_actions);
 	x->spec = json_incref((json_t *)(uintptr_t)spec);
 	x->wf = wf;
 	x->reverse = json_is_string(type) &&
@@ -607,6 +608,7 @@ engine_shutdown(void)
 	while ((x = TAILQ_FIRST(&eng.all)) != NULL) {
 		x->dirty = 0;           /* the list is gone already */
 		TAILQ_INIT(&x->dirty_tasks);
+		TAILQ_INIT(&x->dirty_actions);
 		TAILQ_REMOVE(&eng.all, x, all_link);
 		engine_exec_free(x);
 	}

@@ -137,6 +137,10 @@ void engine_run_timers(void);
  * calls it once per loop turn and writes everything in one transaction.
  */
 struct engine_saver {
+	/* an action (an item on a target) of task task_seq, apart from its
+	 * task so that a task of many items is not rewritten whole */
+	void (*action)(void *user, const char *exec_id, unsigned task_seq,
+	    unsigned idx, const json_t *doc);
 	void (*task)(void *user, const char *exec_id, unsigned seq,
 	    const json_t *doc);
 	void (*exec)(void *user, const char *exec_id, const char *workflow,
@@ -146,14 +150,15 @@ void engine_save_dirty(const struct engine_saver *s, void *user);
 /* 1 when something waits to be saved. */
 int engine_dirty(void);
 /*
- * Rebuild one execution from its spec, its document and its task
- * documents (an array in task order), as saved. Parents before their
+ * Rebuild one execution from its spec, its document, its task documents
+ * (an array in task order) and its action documents (an array, each with
+ * its "task" seq and "index"), as saved. Parents before their
  * sub-workflows. 0, or -1 with err (an execution that cannot be rebuilt
  * whole ends ERROR saying so, or is left out when nothing of it could be
  * made). Then engine_restore_done() once: every unfinished task moves on.
  */
 int engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
-    char *err, size_t errlen);
+    const json_t *actions, char *err, size_t errlen);
 void engine_restore_done(void);
 
 #endif

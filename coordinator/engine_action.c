@@ -170,7 +170,7 @@ action_done_ex(struct action *a, int ok, json_t *result, int lost)
 		json_decref(result);
 		return;
 	}
-	engine_mark(a->t);
+	engine_mark_action(a);
 	engine_disarm(&a->timer);
 	action_unwait(a);
 	json_decref(a->result);
@@ -417,7 +417,7 @@ action_start(struct action *a)
 
 	a->state = A_RUNNING;
 	a->attempt++;
-	engine_mark(a->t);
+	engine_mark_action(a);
 	input = eval_field(a->t, a, "input", err, sizeof(err));
 	if (input == NULL && err[0]) {
 		action_done(a, 0, action_error("input: %s", err));
@@ -476,7 +476,7 @@ action_on_timer(struct timer *tm)
 
 	switch (a->state) {
 	case A_DELAYED:                 /* a retry is due */
-		engine_mark(a->t);
+		engine_mark_action(a);
 		if (a->t->x->state != X_RUNNING) {
 			/* nothing starts while paused: resume does it */
 			a->retry_due = 1;
@@ -503,7 +503,7 @@ action_cancel(struct action *a, const char *why)
 {
 	struct engine_exec *child = a->child;
 
-	engine_mark(a->t);
+	engine_mark_action(a);
 	engine_disarm(&a->timer);
 	action_unwait(a);
 	if (a->step_live) {

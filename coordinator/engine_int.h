@@ -55,6 +55,8 @@ struct action {
 	json_t *wait_spec;          /* bora.wait_agents: its evaluated input */
 	TAILQ_ENTRY(action) wait_link;  /* on the engine's waiting list */
 	int waiting;
+	int dirty;                  /* on x->dirty_actions (engine_persist.c) */
+	TAILQ_ENTRY(action) dirty_link;
 };
 
 struct task {
@@ -121,6 +123,7 @@ struct engine_exec {
 	int dirty;                  /* on eng.dirty: to be saved */
 	int saved;                  /* saved once: the store has its spec */
 	TAILQ_HEAD(, task) dirty_tasks;
+	TAILQ_HEAD(, action) dirty_actions;
 	TAILQ_ENTRY(engine_exec) dirty_link;
 	TAILQ_ENTRY(engine_exec) check_link;
 	TAILQ_ENTRY(engine_exec) all_link;
@@ -175,6 +178,7 @@ void engine_vinfo(char *buf, const char *fmt, va_list ap)
 /* engine_persist.c: t (and its execution) changed and must be saved. */
 void engine_mark(struct task *t);
 void engine_mark_exec(struct engine_exec *x);
+void engine_mark_action(struct action *a);
 void engine_unmark(struct engine_exec *x);
 
 /* engine_task.c */

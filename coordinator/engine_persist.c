@@ -46,12 +46,27 @@ engine_mark(struct task *t)
 	TAILQ_INSERT_TAIL(&t->x->dirty_tasks, t, dirty_link);
 }
 
+void
+engine_mark_action(struct action *a)
+{
+	engine_mark(a->t);
+	if (a->dirty)
+		return;
+	a->dirty = 1;
+	TAILQ_INSERT_TAIL(&a->t->x->dirty_actions, a, dirty_link);
+}
+
 /* Forget x's dirt (it is being freed). */
 void
 engine_unmark(struct engine_exec *x)
 {
+	struct action *a;
 	struct task *t;
 
+	while ((a = TAILQ_FIRST(&x->dirty_actions)) != NULL) {
+		TAILQ_REMOVE(&x->dirty_actions, a, dirty_link);
+		a->dirty = 0;
+	}
 	while ((t = TAILQ_FIRST(&x->dirty_tasks)) != NULL) {
 		TAILQ_REMOVE(&x->dirty_tasks, t, dirty_link);
 		t->dirty = 0;
@@ -73,8 +88,9 @@ persist_at(const struct timer *t)
 static json_t *
 persist_action(const struct action *a)
 {
-	return json_pack("{s:i, s:O?, s:s?, s:i, s:i, s:s, s:b, s:O?, s:b, "
-	    "s:b, s:o?, s:b, s:O?, s:s?}",
+	return json_pack("{s:i, s:i, s:O?, s:s?, s:i, s:i, s:s, s:b, s:O?, "
+	    "s:b, s:b, s:o?, s:b, s:O?, s:s?}",
+	    "task", (int)a->t->seq,
 	    "index", (int)a->index, "vars", a->vars, "agent", a->agent,
 	    "state", (int)a->state, "attempt", (int)a->attempt,
 	    "step", a->step_id, "step_live", a->step_live, "result", a->result,
@@ -83,22 +99,15 @@ persist_action(const struct action *a)
 	    "wait_spec", a->wait_spec, "child", a->child ? a->child->id : NULL);
 }
 
+/* The task's own fields; its actions are saved apart (persist_action). */
 static json_t *
 persist_task(const struct task *t)
 {
-	json_t *acts = json_array(), *d;
-	size_t i;
+	json_t *d;
 
-	if (acts == NULL)
-		return NULL;
-	for (i = 0; i < t->nacts; i++)
-		if (json_array_append_new(acts, persist_action(t->acts[i])) != 0) {
-			json_decref(acts);
-			return NULL;
-		}
 	d = json_pack("{s:s, s:i, s:i, s:s, s:O?, s:O?, s:I, s:I, s:i, s:i, "
 	    "s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o?, "
-	    "s:o?, s:o}",
+	    "s:o?, s:i}",
 	    "name", t->name, "seq", (int)t->seq, "state", (int)t->state,
 	    "info", t->info, "result", t->result, "published", t->published,
 	    "started_ms", (json_int_t)t->started_ms,
@@ -110,7 +119,7 @@ persist_task(const struct task *t)
 	    "waited_after", t->waited_after, "in_wait_after", t->in_wait_after,
 	    "completed", t->completed, "transitions_done", t->transitions_done,
 	    "timed_out", t->timed_out, "timer_at", persist_at(&t->timer),
-	    "timeout_at", persist_at(&t->timeout), "actions", acts);
+	    "timeout_at", persist_at(&t->timeout), "nacts", (int)t->nacts);
 	return d;
 }
 
@@ -149,10 +158,22 @@ void
 engine_save_dirty(const struct engine_saver *s, void *user)
 {
 	struct engine_exec *x;
+	struct action *a;
 	struct task *t;
 	json_t *doc;
 
 	while ((x = TAILQ_FIRST(&eng.dirty)) != NULL) {
+		while ((a = TAILQ_FIRST(&x->dirty_actions)) != NULL) {
+			TAILQ_REMOVE(&x->dirty_actions, a, dirty_link);
+			a->dirty = 0;
+			if ((doc = persist_action(a)) == NULL)
+				log_errorx("engine", "out of memory saving an "
+				    "action exec=%s task=%s", x->id, a->t->name);
+			else
+				s->action(user, x->id, a->t->seq,
+				    (unsigned)a->index, doc);
+			json_decref(doc);
+		}
 		while ((t = TAILQ_FIRST(&x->dirty_tasks)) != NULL) {
 			TAILQ_REMOVE(&x->dirty_tasks, t, dirty_link);
 			t->dirty = 0;
@@ -229,8 +250,14 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 	const char *agent = json_string_value(json_object_get(d, "agent"));
 	const char *step = json_string_value(json_object_get(d, "step"));
 
-	a = action_new(t, (size_t)restore_int(d, "index"),
-	    json_object_get(d, "vars"), agent);
+	int64_t idx = restore_int(d, "index");
+
+	if (idx < 0 || (size_t)idx >= t->nacts || t->acts[idx] != NULL) {
+		snprintf(err, errlen, "task %s: action %lld out of place",
+		    t->name, (long long)idx);
+		return -1;
+	}
+	a = action_new(t, (size_t)idx, json_object_get(d, "vars"), agent);
 	if (a == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -239,7 +266,7 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 		json_decref(a->vars);
 		a->vars = NULL;
 	}
-	t->acts[t->nacts++] = a;
+	t->acts[idx] = a;
 	a->state = (enum astate)restore_int(d, "state");
 	a->attempt = (unsigned)restore_int(d, "attempt");
 	snprintf(a->step_id, sizeof(a->step_id), "%s", step ? step : "");
@@ -267,9 +294,8 @@ static int
 restore_task(struct engine_exec *x, const json_t *d, char *err, size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(d, "name"));
-	const json_t *acts = json_object_get(d, "actions"), *ad;
+	int64_t nacts = restore_int(d, "nacts");
 	struct task *t;
-	size_t i;
 
 	if (name == NULL || json_object_get(json_object_get(x->wf, "tasks"),
 	    name) == NULL) {
@@ -306,14 +332,44 @@ restore_task(struct engine_exec *x, const json_t *d, char *err, size_t errlen)
 	t->timed_out = (int)restore_int(d, "timed_out");
 	restore_timer(&t->timer, d, "timer_at");
 	restore_timer(&t->timeout, d, "timeout_at");
-	if (json_array_size(acts) > 0 && (t->acts = calloc(json_array_size(acts),
-	    sizeof(*t->acts))) == NULL) {
+	/* the actions come after every task (restore_actions) */
+	if (nacts < 0 || (nacts > 0 && (t->acts = calloc((size_t)nacts,
+	    sizeof(*t->acts))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	json_array_foreach(acts, i, ad)
-		if (restore_action(t, ad, err, errlen) != 0)
+	t->nacts = (size_t)nacts;
+	return 0;
+}
+
+/* Each action document into its task's slot; every slot must be filled. */
+static int
+restore_actions(struct engine_exec *x, const json_t *actions, char *err,
+    size_t errlen)
+{
+	const json_t *d;
+	int64_t seq;
+	size_t i, j;
+
+	json_array_foreach(actions, i, d) {
+		seq = restore_int(d, "task");
+		if (seq < 1 || (size_t)seq > x->ntasks) {
+			snprintf(err, errlen, "an action of a task that is not "
+			    "there (%lld)", (long long)seq);
 			return -1;
+		}
+		if (restore_action(x->tasks[seq - 1], d, err, errlen) != 0)
+			return -1;
+	}
+	for (i = 0; i < x->ntasks; i++)
+		for (j = 0; j < x->tasks[i]->nacts; j++)
+			if (x->tasks[i]->acts[j] == NULL) {
+				/* task_free walks nacts: keep it consistent */
+				x->tasks[i]->nacts = j;
+				snprintf(err, errlen, "task %s: action %zu is "
+				    "missing", x->tasks[i]->name, j);
+				return -1;
+			}
 	return 0;
 }
 
@@ -381,7 +437,7 @@ restore_parent(struct engine_exec *x, const json_t *doc, char *err,
 
 int
 engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
-    char *err, size_t errlen)
+    const json_t *actions, char *err, size_t errlen)
 {
 	const char *id = json_string_value(json_object_get(doc, "id"));
 	const char *wf = json_string_value(json_object_get(doc, "workflow"));
@@ -403,6 +459,7 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 		goto nomem;
 	evlog_init(&x->log, ENGINE_LOG_CAP);
 	TAILQ_INIT(&x->dirty_tasks);
+	TAILQ_INIT(&x->dirty_actions);
 	snprintf(x->id, sizeof(x->id), "%s", id);
 	x->spec = json_incref((json_t *)(uintptr_t)spec);
 	x->wf = w;
@@ -441,6 +498,8 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 	json_array_foreach(tasks, i, td)
 		if (restore_task(x, td, err, errlen) != 0)
 			goto registered;
+	if (restore_actions(x, actions, err, errlen) != 0)
+		goto registered;
 	x->active = (size_t)restore_int(doc, "active");
 	if (restore_parent(x, doc, err, errlen) != 0)
 		goto registered;

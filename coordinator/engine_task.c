@@ -67,7 +67,8 @@ task_free(struct task *t)
 	engine_disarm(&t->timer);
 	engine_disarm(&t->timeout);
 	for (i = 0; i < t->nacts; i++)
-		action_free(t->acts[i]);
+		if (t->acts[i] != NULL)     /* a restore may stop half way */
+			action_free(t->acts[i]);
 	free(t->acts);
 	json_decref(t->result);
 	json_decref(t->published);
@@ -277,6 +278,7 @@ task_add_action(struct task *t, json_t *vars, const char *agent)
 	if ((a = action_new(t, t->nacts, vars, agent)) == NULL)
 		return -1;
 	t->acts[t->nacts++] = a;
+	engine_mark_action(a);
 	return 0;
 }
 

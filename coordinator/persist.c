@@ -149,6 +149,21 @@ persist_step_is_done(const char *id, const char *agent)
 /* ---- the engine's documents ---- */
 
 static void
+persist_save_action(void *user, const char *exec_id, unsigned task_seq,
+    unsigned idx, const json_t *doc)
+{
+	struct store_action a = { exec_id, task_seq, idx, NULL };
+	char err[512], *text = json_dumps(doc, JSON_COMPACT);
+
+	(void)user;
+	a.document = text;
+	if (text == NULL || store_put_action(persist_store, &a, NULL, err,
+	    sizeof(err)) != 0)
+		persist_failed("action", text ? err : "out of memory");
+	free(text);
+}
+
+static void
 persist_save_task(void *user, const char *exec_id, unsigned seq,
     const json_t *doc)
 {
@@ -186,7 +201,7 @@ persist_save_exec(void *user, const char *exec_id, const char *workflow,
 }
 
 static const struct engine_saver persist_saver = {
-	persist_save_task, persist_save_exec
+	persist_save_action, persist_save_task, persist_save_exec
 };
 
 void
@@ -215,6 +230,7 @@ persist_turn(void)
 
 struct persist_load {
 	json_t *tasks;          /* of the execution being loaded */
+	json_t *actions;        /* its actions */
 	json_t *finished;       /* newest first: [id, workflow, state, doc,
 	                           spec] */
 	size_t steps, execs, failed;
@@ -252,6 +268,21 @@ persist_load_task(void *user, const char *exec_id, unsigned seq,
 }
 
 static int
+persist_load_action(void *user, const char *exec_id, unsigned task_seq,
+    unsigned idx, const char *document)
+{
+	struct persist_load *pl = user;
+	json_t *doc = json_loads(document, 0, NULL);
+
+	(void)exec_id;
+	(void)task_seq;
+	(void)idx;
+	if (doc == NULL || json_array_append_new(pl->actions, doc) != 0)
+		return -1;
+	return 0;
+}
+
+static int
 persist_load_exec(void *user, const struct store_exec *x)
 {
 	struct persist_load *pl = user;
@@ -259,16 +290,19 @@ persist_load_exec(void *user, const struct store_exec *x)
 	char err[512];
 
 	pl->tasks = json_array();
-	if (x->spec == NULL || (spec = json_loads(x->spec, 0, NULL)) == NULL ||
+	pl->actions = json_array();
+	if (pl->actions == NULL || x->spec == NULL || (spec = json_loads(x->spec, 0, NULL)) == NULL ||
 	    (doc = json_loads(x->document, 0, NULL)) == NULL ||
 	    pl->tasks == NULL) {
 		snprintf(err, sizeof(err), "its stored documents do not parse");
 		goto fail;
 	}
 	if (store_load_tasks(persist_store, x->id, persist_load_task, pl, err,
-	    sizeof(err)) != 0)
+	    sizeof(err)) != 0 || store_load_actions(persist_store, x->id,
+	    persist_load_action, pl, err, sizeof(err)) != 0)
 		goto fail;
-	if (engine_restore(spec, doc, pl->tasks, err, sizeof(err)) != 0)
+	if (engine_restore(spec, doc, pl->tasks, pl->actions, err,
+	    sizeof(err)) != 0)
 		goto fail;
 	pl->execs++;
 	goto out;
@@ -278,7 +312,8 @@ fail:
 	pl->failed++;
 out:
 	json_decref(pl->tasks);
-	pl->tasks = NULL;
+	json_decref(pl->actions);
+	pl->tasks = pl->actions = NULL;
 	json_decref(doc);
 	json_decref(spec);
 	return 0;
@@ -317,7 +352,7 @@ persist_restore_finished(struct persist_load *pl)
 int
 persist_open(const char *state_dir, char *err, size_t errlen)
 {
-	struct persist_load pl = { NULL, NULL, 0, 0, 0 };
+	struct persist_load pl = { NULL, NULL, NULL, 0, 0, 0 };
 	char path[PATH_MAX];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir,

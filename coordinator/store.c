@@ -36,6 +36,7 @@ static const struct store_kind {
 	[STORE_W_EXEC] = { "put_exec",
 	    { "id", "workflow", "state", "document", "spec" }, 017 },
 	[STORE_W_TASK] = { "put_task", { "exec_id", "document" }, 03 },
+	[STORE_W_ACTION] = { "put_action", { "exec_id", "document" }, 03 },
 	[STORE_W_STEP] = { "put_step",
 	    { "id", "exec_id", "agent", "kind", "spec", "inputs", "result" },
 	    035 },
@@ -69,6 +70,10 @@ store_write_strings(struct store_write *w, const char **f[])
 	case STORE_W_TASK:
 		f[0] = &w->u.task.exec_id;
 		f[1] = &w->u.task.document;
+		return 2;
+	case STORE_W_ACTION:
+		f[0] = &w->u.action.exec_id;
+		f[1] = &w->u.action.document;
 		return 2;
 	case STORE_W_STEP:
 	case STORE_W_STEP_UPDATE:
@@ -352,6 +357,18 @@ store_put_task(struct store *s, const char *exec_id, unsigned seq,
 }
 
 int
+store_put_action(struct store *s, const struct store_action *a,
+    uint64_t *wseq, char *err, size_t errlen)
+{
+	struct store_write w;
+
+	memset(&w, 0, sizeof(w));
+	w.kind = STORE_W_ACTION;
+	w.u.action = *a;
+	return store_push(s, &w, NULL, 0, wseq, err, errlen);
+}
+
+int
 store_put_step(struct store *s, const struct store_step *st, uint64_t *seq,
     char *err, size_t errlen)
 {
@@ -460,6 +477,17 @@ store_load_active_execs(struct store *s, store_exec_cb cb, void *user,
 {
 	return s->ops->load_execs(s->b, 0, 0, UINT64_MAX, cb, user, err,
 	    errlen);
+}
+
+int
+store_load_actions(struct store *s, const char *exec_id, store_action_cb cb,
+    void *user, char *err, size_t errlen)
+{
+	if (exec_id == NULL) {
+		bora_errf(err, errlen, "store load_actions: no execution id");
+		return -1;
+	}
+	return s->ops->load_actions(s->b, exec_id, cb, user, err, errlen);
 }
 
 int

@@ -70,6 +70,16 @@ struct store_task {
 	const char *document;
 };
 
+/* One action of a task (an item of with-items on one target): saved apart
+ * from its task so that a task of 1,000 items is not rewritten whole each
+ * time one of them changes. */
+struct store_action {
+	const char *exec_id;
+	unsigned task_seq;
+	unsigned idx;
+	const char *document;
+};
+
 struct store_step {
 	const char *id;
 	const char *exec_id;    /* NULL: a step of no execution */
@@ -136,6 +146,8 @@ struct store_stats {
  * returns -1, "stopped by the caller"). */
 typedef int (*store_workflow_cb)(void *user, const struct store_workflow *w);
 typedef int (*store_exec_cb)(void *user, const struct store_exec *x);
+typedef int (*store_action_cb)(void *user, const char *exec_id,
+    unsigned task_seq, unsigned idx, const char *document);
 typedef int (*store_task_cb)(void *user, const char *exec_id, unsigned seq,
     const char *document);
 typedef int (*store_step_cb)(void *user, const struct store_step *st);
@@ -168,6 +180,9 @@ int store_put_workflow(struct store *s, const struct store_workflow *w,
     uint64_t *seq, char *err, size_t errlen);
 int store_put_exec(struct store *s, const struct store_exec *x,
     uint64_t *seq, char *err, size_t errlen);
+/* Insert or replace action idx of task task_seq of execution exec_id. */
+int store_put_action(struct store *s, const struct store_action *a,
+    uint64_t *wseq, char *err, size_t errlen);
 /* Insert or replace task seq of execution exec_id. */
 int store_put_task(struct store *s, const char *exec_id, unsigned seq,
     const char *document, uint64_t *wseq, char *err, size_t errlen);
@@ -218,6 +233,9 @@ int store_load_active_execs(struct store *s, store_exec_cb cb, void *user,
     char *err, size_t errlen);
 int store_load_unfinished_steps(struct store *s, store_step_cb cb,
     void *user, char *err, size_t errlen);
+/* The action documents of one execution, by task and index. */
+int store_load_actions(struct store *s, const char *exec_id,
+    store_action_cb cb, void *user, char *err, size_t errlen);
 /* The task documents of one execution, by seq. */
 int store_load_tasks(struct store *s, const char *exec_id, store_task_cb cb,
     void *user, char *err, size_t errlen);
@@ -249,6 +267,7 @@ enum store_write_kind {
 	STORE_W_WORKFLOW,
 	STORE_W_EXEC,
 	STORE_W_TASK,
+	STORE_W_ACTION,
 	STORE_W_STEP,
 	STORE_W_STEP_UPDATE,    /* u.step: id, state, result, finished_ms */
 	STORE_W_OUTPUT,
@@ -268,6 +287,7 @@ struct store_write {
 		struct store_workflow workflow;
 		struct store_exec exec;
 		struct store_task task;
+		struct store_action action;
 		struct store_step step;
 		struct store_output output;
 		struct store_agent agent;
@@ -305,6 +325,8 @@ struct store_ops {
 	    char *err, size_t errlen);
 	int (*load_tasks)(struct store_backend *b, const char *exec_id,
 	    store_task_cb cb, void *user, char *err, size_t errlen);
+	int (*load_actions)(struct store_backend *b, const char *exec_id,
+	    store_action_cb cb, void *user, char *err, size_t errlen);
 	/* id NULL: every step not done; else that one step */
 	int (*load_steps)(struct store_backend *b, const char *id,
 	    store_step_cb cb, void *user, char *err, size_t errlen);

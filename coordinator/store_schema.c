@@ -74,6 +74,13 @@ static const struct store_migration store_migrations[] = {
 	"CREATE TABLE revocations ("
 	"  serial TEXT PRIMARY KEY,"
 	"  revoked_ms INTEGER NOT NULL);" },
+	{ 2, "actions of tasks, saved apart from their task",
+	"CREATE TABLE actions ("
+	"  exec_id TEXT NOT NULL,"
+	"  task_seq INTEGER NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  document TEXT NOT NULL,"
+	"  PRIMARY KEY (exec_id, task_seq, idx)) WITHOUT ROWID;" },
 };
 
 /* Run sql outside of any row results. */

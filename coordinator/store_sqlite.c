@@ -31,6 +31,8 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "updated_ms = excluded.updated_ms",
 	[STMT_TASK] = "INSERT OR REPLACE INTO tasks (exec_id, seq, document) "
 	    "VALUES (?1, ?2, ?3)",
+	[STMT_ACTION] = "INSERT OR REPLACE INTO actions (exec_id, task_seq, "
+	    "idx, document) VALUES (?1, ?2, ?3, ?4)",
 	/* An upsert, not a replace: the output counters stay. */
 	[STMT_STEP] = "INSERT INTO steps (id, exec_id, agent, kind, state, "
 	    "spec, inputs, result, dispatched_ms, finished_ms, timeout_s) "
@@ -299,6 +301,15 @@ store_sqlite_apply(struct store_backend *b, const struct store_write *w,
 		bad |= bind_text(st, 5, w->u.exec.spec);
 		bad |= sqlite3_bind_int64(st, 6, w->u.exec.updated_ms);
 		break;
+	case STORE_W_ACTION:
+		st = b->stmt[STMT_ACTION];
+		op = "put_action";
+		id = w->u.action.exec_id;
+		bad |= bind_text(st, 1, w->u.action.exec_id);
+		bad |= sqlite3_bind_int64(st, 2, w->u.action.task_seq);
+		bad |= sqlite3_bind_int64(st, 3, w->u.action.idx);
+		bad |= bind_text(st, 4, w->u.action.document);
+		break;
 	case STORE_W_TASK:
 		st = b->stmt[STMT_TASK];
 		op = "put_task";
@@ -429,6 +440,7 @@ const struct store_ops store_sqlite_ops = {
 	.load_workflows = store_sqlite_load_workflows,
 	.load_execs = store_sqlite_load_execs,
 	.load_tasks = store_sqlite_load_tasks,
+	.load_actions = store_sqlite_load_actions,
 	.load_steps = store_sqlite_load_steps,
 	.load_output = store_sqlite_load_output,
 	.load_agents = store_sqlite_load_agents,

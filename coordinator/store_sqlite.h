@@ -19,6 +19,7 @@ enum store_stmt {
 	STMT_WORKFLOW,
 	STMT_EXEC,
 	STMT_TASK,
+	STMT_ACTION,
 	STMT_STEP,
 	STMT_STEP_UPDATE,
 	STMT_OUTPUT_GET,
@@ -72,6 +73,8 @@ int store_sqlite_load_execs(struct store_backend *b, int finished,
     size_t errlen);
 int store_sqlite_load_tasks(struct store_backend *b, const char *exec_id,
     store_task_cb cb, void *user, char *err, size_t errlen);
+int store_sqlite_load_actions(struct store_backend *b, const char *exec_id,
+    store_action_cb cb, void *user, char *err, size_t errlen);
 int store_sqlite_load_steps(struct store_backend *b, const char *id,
     store_step_cb cb, void *user, char *err, size_t errlen);
 int store_sqlite_load_output(struct store_backend *b, const char *step_id,

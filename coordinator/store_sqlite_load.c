@@ -17,6 +17,7 @@ union store_cb {
 	store_workflow_cb workflow;
 	store_exec_cb exec;
 	store_task_cb task;
+	store_action_cb action;
 	store_step_cb step;
 	store_output_cb output;
 	store_agent_cb agent;
@@ -154,6 +155,26 @@ store_row_task(sqlite3_stmt *st, union store_cb cb, void *user)
 {
 	return cb.task(user, TEXT(st, 0), (unsigned)sqlite3_column_int64(st, 1),
 	    TEXT(st, 2));
+}
+
+static int
+store_row_action(sqlite3_stmt *st, union store_cb cb, void *user)
+{
+	return cb.action(user, TEXT(st, 0),
+	    (unsigned)sqlite3_column_int64(st, 1),
+	    (unsigned)sqlite3_column_int64(st, 2), TEXT(st, 3));
+}
+
+int
+store_sqlite_load_actions(struct store_backend *b, const char *exec_id,
+    store_action_cb cb, void *user, char *err, size_t errlen)
+{
+	struct store_query q = { "load_actions", "SELECT exec_id, task_seq, "
+	    "idx, document FROM actions WHERE exec_id = ?1 ORDER BY task_seq, "
+	    "idx", exec_id, 0, { 0, 0 } };
+
+	return store_sqlite_query(b, &q, store_row_action,
+	    (union store_cb){ .action = cb }, user, err, errlen);
 }
 
 int

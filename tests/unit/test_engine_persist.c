@@ -15,21 +15,46 @@
 #include "engine.h"
 #include "engine_world.h"
 
-/* A store in memory: exec id -> {spec, doc, tasks: {seq: doc}}. */
+/* A store in memory: exec id -> {spec, doc, tasks: {seq: doc},
+ * actions: {"seq.idx": doc}}. */
 static json_t *saved;
 static size_t saves;
+
+/* The saved record of exec_id, made on first use. */
+static json_t *
+saved_exec(const char *exec_id)
+{
+	json_t *x = json_object_get(saved, exec_id);
+
+	if (x == NULL) {
+		x = json_pack("{s:{}, s:{}}", "tasks", "actions");
+		json_object_set_new(saved, exec_id, x);
+	}
+	return x;
+}
+
+static size_t action_saves;
+
+static void
+save_action(void *user, const char *exec_id, unsigned task_seq, unsigned idx,
+    const json_t *doc)
+{
+	char key[32];
+
+	(void)user;
+	snprintf(key, sizeof(key), "%08u.%08u", task_seq, idx);
+	json_object_set_new(json_object_get(saved_exec(exec_id), "actions"),
+	    key, json_deep_copy(doc));
+	action_saves++;
+}
 
 static void
 save_task(void *user, const char *exec_id, unsigned seq, const json_t *doc)
 {
-	json_t *x = json_object_get(saved, exec_id);
+	json_t *x = saved_exec(exec_id);
 	char key[16];
 
 	(void)user;
-	if (x == NULL) {
-		x = json_pack("{s:{}}", "tasks");
-		json_object_set_new(saved, exec_id, x);
-	}
 	snprintf(key, sizeof(key), "%08u", seq);
 	/* a copy, as a store would keep: later changes must be saved again */
 	json_object_set_new(json_object_get(x, "tasks"), key,
@@ -40,15 +65,11 @@ static void
 save_exec(void *user, const char *exec_id, const char *workflow,
     const char *state, const json_t *doc, const json_t *spec)
 {
-	json_t *x = json_object_get(saved, exec_id);
+	json_t *x = saved_exec(exec_id);
 
 	(void)user;
 	(void)workflow;
 	(void)state;
-	if (x == NULL) {
-		x = json_pack("{s:{}}", "tasks");
-		json_object_set_new(saved, exec_id, x);
-	}
 	if (spec != NULL)
 		json_object_set_new(x, "spec", json_deep_copy(spec));
 	assert_non_null(json_object_get(x, "spec"));  /* given the first time */
@@ -56,7 +77,8 @@ save_exec(void *user, const char *exec_id, const char *workflow,
 	saves++;
 }
 
-static const struct engine_saver saver = { save_task, save_exec };
+static const struct engine_saver saver = { save_action, save_task,
+	save_exec };
 
 /* What a coordinator does at the end of each loop turn. */
 static void
@@ -73,19 +95,24 @@ static void
 restart(void)
 {
 	const char *id;
-	json_t *x, *tasks, *t;
+	json_t *x, *tasks, *actions, *t;
 	const char *k;
 	char err[256];
 
 	world_restart_engine();
 	json_object_foreach(saved, id, x) {
 		tasks = json_array();
+		actions = json_array();
 		json_object_foreach(json_object_get(x, "tasks"), k, t)
 			json_array_append(tasks, t);
+		json_object_foreach(json_object_get(x, "actions"), k, t)
+			json_array_append(actions, t);
 		if (engine_restore(json_object_get(x, "spec"),
-		    json_object_get(x, "doc"), tasks, err, sizeof(err)) != 0)
+		    json_object_get(x, "doc"), tasks, actions, err,
+		    sizeof(err)) != 0)
 			fail_msg("restore %s: %s", id, err);
 		json_decref(tasks);
+		json_decref(actions);
 	}
 	engine_restore_done();
 	flush();
@@ -98,6 +125,7 @@ setup(void **state)
 	world_init();
 	saved = json_object();
 	saves = 0;
+	action_saves = 0;
 	return 0;
 }
 
@@ -258,6 +286,44 @@ test_only_changes_saved(void **state)
 	(void)x;
 }
 
+/* A task of many items: a change to one item saves that item only. */
+static void
+test_items_saved_apart(void **state)
+{
+	struct engine_exec *x;
+	size_t before;
+	char id[64];
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    each:\n"
+	    "      action: bora.script\n"
+	    "      target: h\n"
+	    "      with-items: n in <% [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] %>\n"
+	    "      concurrency: 2\n"
+	    "      input: {script: x}\n", NULL);
+	snprintf(id, sizeof(id), "%s", engine_exec_id(x));
+	flush();
+	assert_int_equal(action_saves, 10);  /* all made, two started */
+	before = action_saves;
+	world_finish(0, "success", 0, NULL);
+	flush();
+	/* the finished item and the one started in its place */
+	assert_int_equal(action_saves, before + 2);
+	restart();
+	x = engine_find(id);
+	assert_non_null(x);
+	while (world_find(NULL) >= 0) {
+		world_finish((size_t)world_find(NULL), "success", 0, NULL);
+		flush();
+	}
+	assert_int_equal(W.nsteps, 10);      /* none ran twice */
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+}
+
 int
 main(void)
 {
@@ -269,6 +335,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_subworkflow,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_changes_saved,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_items_saved_apart,
 		    setup, teardown),
 	};
 

@@ -157,6 +157,14 @@ got_task(void *user, const char *exec_id, unsigned seq, const char *doc)
 }
 
 static int
+got_action(void *user, const char *exec_id, unsigned task_seq, unsigned idx,
+    const char *doc)
+{
+	text_add(user, "%s|%u|%u|%s\n", exec_id, task_seq, idx, doc);
+	return 0;
+}
+
+static int
 got_step(void *user, const struct store_step *s)
 {
 	text_add(user, "%s|%s|%s|%s|%s|%s|%s|%s|%lld|%lld|%u|%llu|%llu|%llu\n",
@@ -254,6 +262,21 @@ test_round_trip(void **state)
 	    f->err, 512), 0);
 	assert_int_equal(store_put_task(s, "x-2", 0, "{\"t\":2}", NULL,
 	    f->err, 512), 0);
+	{
+		struct store_action ac0 = { "x-1", 1, 0, "{\"a\":0}" };
+		struct store_action ac1 = { "x-1", 1, 1, "{\"a\":1}" };
+		struct store_action bc0 = { "x-2", 1, 0, "{\"b\":0}" };
+
+		assert_int_equal(store_put_action(s, &ac1, NULL, f->err, 512),
+		    0);
+		assert_int_equal(store_put_action(s, &ac0, NULL, f->err, 512),
+		    0);
+		assert_int_equal(store_put_action(s, &bc0, NULL, f->err, 512),
+		    0);
+		ac1.document = "{\"a\":\"1b\"}";    /* replaced */
+		assert_int_equal(store_put_action(s, &ac1, NULL, f->err, 512),
+		    0);
+	}
 	assert_int_equal(store_put_step(s, &s1, NULL, f->err, 512), 0);
 	assert_int_equal(store_put_step(s, &s2, NULL, f->err, 512), 0);
 	assert_int_equal(store_put_step(s, &s3, NULL, f->err, 512), 0);
@@ -294,6 +317,11 @@ test_round_trip(void **state)
 	assert_int_equal(store_load_tasks(s, "x-1", got_task, &t, f->err, 512),
 	    0);
 	assert_string_equal(t.buf, "x-1|0|{\"t\":\"0b\"}\nx-1|1|{\"t\":1}\n");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_load_actions(s, "x-1", got_action, &t, f->err,
+	    512), 0);
+	assert_string_equal(t.buf, "x-1|1|0|{\"a\":0}\n"
+	    "x-1|1|1|{\"a\":\"1b\"}\n");
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(store_load_finished_execs(s, 0, 10, got_exec, &t,
 	    f->err, 512), 0);
@@ -363,13 +391,13 @@ test_migrations(void **state)
 
 	s = open_ok(f, NULL);
 	store_get_stats(s, &st);
-	assert_int_equal(st.migrations_applied, 1);
-	assert_int_equal(st.schema_version, 1);
+	assert_int_equal(st.migrations_applied, 2);
+	assert_int_equal(st.schema_version, 2);
 	close_ok(f, s);
 	s = open_ok(f, NULL);
 	store_get_stats(s, &st);
 	assert_int_equal(st.migrations_applied, 0);
-	assert_int_equal(st.schema_version, 1);
+	assert_int_equal(st.schema_version, 2);
 	close_ok(f, s);
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -381,7 +409,7 @@ test_migrations(void **state)
 	assert_null(store_open(&store_sqlite_ops, f->path, NULL, f->err,
 	    sizeof(f->err)));
 	assert_non_null(strstr(f->err, "schema version 99, newer than this "
-	    "coordinator's 1"));
+	    "coordinator's 2"));
 
 	/* The mechanism on a database of its own. */
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
