@@ -11,7 +11,6 @@
  * The token is never written anywhere nor printed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -30,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "enroll.h"
+#include "file.h"
 #include "msg.h"
 #include "tls_identity.h"
 
@@ -242,19 +242,13 @@ out:
 static int
 enroll_write(const char *path, const char *data, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX + 8];
-	int fd, ok;
+	int rc = bora_file_write(path, data, len, mode);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0)
-		return enroll_fail("cannot create %s: %s", tmp, strerror(errno));
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
-		unlink(tmp);
+	if (rc == BORA_FILE_CREATE)
+		return enroll_fail("cannot create %s.tmp: %s", path,
+		    strerror(errno));
+	if (rc != 0)
 		return enroll_fail("cannot write %s: %s", path, strerror(errno));
-	}
 	return 0;
 }
 

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "msg.h"
 #include "registry.h"
+#include "secrets.h"
 #include "steps.h"
 
 #define API_WRITE_CHUNK     (16 * 1024)  /* body bytes per WRITEABLE */
@@ -57,6 +58,10 @@ static const struct api_route api_routes[] = {
 	{ "GET",  "/v1/steps/*",              api_step_get,     0 },
 	{ "GET",  "/v1/steps/*/events",       api_step_events,  0 },
 	{ "GET",  "/v1/steps/*/output",       api_step_output,  0 },
+	{ "POST", "/v1/workflows",            api_workflows_create, 1 },
+	{ "GET",  "/v1/workflows",            api_workflows_list, 0 },
+	{ "GET",  "/v1/workflows/*",          api_workflows_get, 0 },
+	{ "DELETE", "/v1/workflows/*",        api_workflows_delete, 0 },
 	{ "GET",  "/v1/executions",           api_exec_list,    0 },
 	{ "POST", "/v1/executions",           api_exec_create,  1 },
 	{ "GET",  "/v1/executions/*",         api_exec_get,     0 },
@@ -208,6 +213,14 @@ api_respond(struct api_session *ss, unsigned status, json_t *body,
 		return -1;
 	lws_callback_on_writable(ss->wsi);
 	return 0;
+}
+
+int
+api_reply(struct api_session *ss, unsigned status, json_t *body)
+{
+	if (body == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	return api_respond(ss, status, body, 0, NULL);
 }
 
 int
@@ -437,6 +450,41 @@ api_spec_check(size_t i, const json_t *spec, char *err, size_t errlen)
 	return 0;
 }
 
+/* secret_inputs: a list of names of inputs, whose values are masked
+ * wherever the step is shown (secrets.h). */
+static int
+api_secret_inputs_check(json_t *root, struct api_step_req *rq, char *err,
+    size_t errlen)
+{
+	json_t *v = json_object_get(root, "secret_inputs"), *n;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "secret_inputs: expected a list of input "
+		    "names");
+		return -1;
+	}
+	json_array_foreach(v, i, n) {
+		if (!json_is_string(n) || json_object_get(rq->inputs,
+		    json_string_value(n)) == NULL) {
+			char q[80];
+
+			snprintf(err, errlen, "secret_inputs[%zu]: %s", i,
+			    json_is_string(n) ? "not one of inputs" :
+			    "expected an input name");
+			if (json_is_string(n))
+				snprintf(err, errlen, "secret_inputs[%zu]: %s is "
+				    "not one of inputs", i, bora_log_quote(
+				    json_string_value(n), q, sizeof(q)));
+			return -1;
+		}
+	}
+	rq->secret_inputs = v;
+	return 0;
+}
+
 /*
  * Validate the body of POST /v1/steps; strings and values point into root.
  * 0, or -1 with one sentence in err that starts with the field path.
@@ -446,7 +494,7 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
     size_t errlen)
 {
 	static const char *const known[] = {
-		"agent", "kind", "spec", "inputs", "timeout"
+		"agent", "kind", "spec", "inputs", "timeout", "secret_inputs"
 	};
 	const char *key;
 	json_t *v, *item;
@@ -463,7 +511,7 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 			char q[80];
 
 			snprintf(err, errlen, "%s: unknown field (known: agent, "
-			    "kind, spec, inputs, timeout)",
+			    "kind, spec, inputs, timeout, secret_inputs)",
 			    bora_log_quote(key, q, sizeof(q)));
 			return -1;
 		}
@@ -536,6 +584,8 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 		}
 		rq->inputs = v;
 	}
+	if (api_secret_inputs_check(root, rq, err, errlen) != 0)
+		return -1;
 
 	v = json_object_get(root, "timeout");
 	if (v != NULL) {
@@ -634,6 +684,14 @@ api_steps_create(struct api_session *ss)
 		return api_error(ss, 400, "bad_request", "%s", err);
 	s = steps_submit(NULL, rq.agent, rq.kind, rq.spec, rq.inputs,
 	    rq.timeout_s, NULL, err, sizeof(err));
+	if (s != NULL && rq.secret_inputs != NULL) {
+		json_t *set = json_array();
+
+		if (set != NULL && secrets_add_values(set, rq.inputs,
+		    rq.secret_inputs) == 0)
+			step_set_secrets(s, set);
+		json_decref(set);
+	}
 	json_decref(root);
 	if (s == NULL)
 		return api_error(ss, 400, "bad_request", "%s", err);
@@ -780,6 +838,8 @@ api_on_request(struct api_session *ss, struct lws *wsi, const char *in,
 	}
 	memcpy(ss->path, in, len);
 	ss->path[len] = '\0';
+	if ((cl = api_auth_check(ss)) != 0)
+		return cl < 0 ? -1 : 0;
 
 	allow[0] = '\0';
 	for (i = 0; i < API_N_ROUTES; i++) {

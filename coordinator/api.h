@@ -1,7 +1,8 @@
 /*
  * api.h: the operator API, HTTP/1.1 + JSON on a unix socket (mode 0600, so
- * file permissions decide who is an operator; token auth over HTTPS comes
- * with the REST issue). One const route table:
+ * file permissions decide who is an operator), and over HTTPS when
+ * api.port is set (the operator token in "Authorization: Bearer",
+ * api_auth.c). One const route table:
  *
  *   GET  /v1/agents                 connected agents
  *   GET  /v1/agents/NAME            one agent and its unfinished steps
@@ -12,10 +13,16 @@
  *                                   live until the result, then closed
  *   GET  /v1/steps/ID/output?offset=N&limit=M
  *                                   the step's stored output, paged
+ *   POST /v1/workflows              YAML body, or {"yaml","file","replace"}
+ *                                   -> 201 {"name",...} (api_workflows.c)
+ *   GET  /v1/workflows              stored workflows: names, created_ms
+ *   GET  /v1/workflows/NAME         its yaml and canonical JSON
+ *   DELETE /v1/workflows/NAME       forget it
  *   GET  /v1/executions?state=S&workflow=W&limit=N&offset=M
  *                                   newest first
- *   POST /v1/executions             {"workflow": YAML, "name", "input",
- *                                   "task", "file"} -> 201 execution
+ *   POST /v1/executions             {"workflow": YAML | "workflow_name",
+ *                                   "name", "input", "task", "file"}
+ *                                   -> 201 execution
  *   GET  /v1/executions/ID          state, tasks, output
  *   GET  /v1/executions/ID/events   NDJSON, live until the execution ends
  *   GET  /v1/executions/ID/tasks    its tasks
@@ -36,6 +43,10 @@
 #include <libwebsockets.h>
 
 #define API_MAX_BODY (4 * 1024 * 1024)
+
+/* The vhost of the API over HTTPS (config api.port): every request there
+ * needs "Authorization: Bearer OPERATOR_TOKEN" (api_auth.c). */
+#define API_VHOST_HTTPS "api-https"
 
 /* The HTTP protocol of the API vhost (first in its protocol list). */
 extern const struct lws_protocols api_protocol;

@@ -70,54 +70,43 @@ api_exec_opt_string(const json_t *root, const char *key, size_t max,
 	return 0;
 }
 
-/* 400 {"error":"invalid_workflow","detail":first error,"errors":[...]} */
-static int
-api_exec_invalid(struct api_session *ss, const struct dsl_errors *errs)
-{
-	json_t *list = json_array(), *doc;
-	size_t i;
-
-	for (i = 0; list != NULL && i < errs->n; i++)
-		if (json_array_append_new(list, json_string(errs->v[i])) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
-	if (list == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	doc = json_pack("{s:s, s:s, s:o}", "error", "invalid_workflow",
-	    "detail", errs->n > 0 ? errs->v[0] : "the workflow is not valid",
-	    "errors", list);
-	if (doc == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 400, doc, 0, NULL);
-}
-
 int
 api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
     struct dsl_errors *errs, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"workflow", "name", "input", "task", "file"
+		"workflow", "name", "input", "task", "file", "workflow_name"
 	};
-	const json_t *text, *input;
+	const json_t *text, *input, *stored;
 
 	memset(rq, 0, sizeof(*rq));
 	if (api_exec_fields_known(root, known, sizeof(known) /
-	    sizeof(known[0]), "workflow, name, input, task, file", err,
-	    errlen) != 0)
+	    sizeof(known[0]), "workflow, workflow_name, name, input, task, "
+	    "file", err, errlen) != 0)
 		return -1;
 	text = json_object_get(root, "workflow");
-	if (text == NULL) {
-		snprintf(err, errlen, "workflow: required (the workflow "
-		    "file's text)");
+	stored = json_object_get(root, "workflow_name");
+	if (stored != NULL && text != NULL) {
+		snprintf(err, errlen, "workflow, workflow_name: give one, the "
+		    "file's text or a stored workflow's name");
 		return -1;
 	}
-	if (!json_is_string(text)) {
+	if (stored != NULL && !json_is_string(stored)) {
+		snprintf(err, errlen, "workflow_name: expected a string (a "
+		    "workflow stored with POST /v1/workflows)");
+		return -1;
+	}
+	if (text == NULL && stored == NULL) {
+		snprintf(err, errlen, "workflow: required (the workflow "
+		    "file's text), or workflow_name (a stored workflow)");
+		return -1;
+	}
+	if (text != NULL && !json_is_string(text)) {
 		snprintf(err, errlen, "workflow: expected a string (the "
 		    "workflow file's text)");
 		return -1;
 	}
-	if (json_string_length(text) > DSL_FILE_MAX) {
+	if (text != NULL && json_string_length(text) > DSL_FILE_MAX) {
 		snprintf(err, errlen, "workflow: %zu bytes; the limit is %d",
 		    json_string_length(text), DSL_FILE_MAX);
 		return -1;
@@ -138,6 +127,18 @@ api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
 	}
 	rq->input = input;
 
+	if (text == NULL) {
+		char q[128];
+
+		rq->spec = api_workflow_spec(json_string_value(stored));
+		if (rq->spec == NULL) {
+			snprintf(err, errlen, "workflow_name: no stored workflow "
+			    "%s (GET /v1/workflows lists them)", bora_log_quote(
+			    json_string_value(stored), q, sizeof(q)));
+			return -1;
+		}
+		return 0;
+	}
 	rq->spec = dsl_parse(json_string_value(text), json_string_length(text),
 	    rq->file ? rq->file : "workflow", errs);
 	return rq->spec == NULL ? -2 : 0;
@@ -158,7 +159,7 @@ api_exec_create_from(struct api_session *ss, const json_t *root)
 	if (rc == -1)
 		return api_error(ss, 400, "bad_request", "%s", err);
 	if (rc == -2) {
-		rc = api_exec_invalid(ss, &errs);
+		rc = api_invalid_workflow(ss, &errs);
 		dsl_errors_free(&errs);
 		return rc;
 	}

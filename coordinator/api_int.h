@@ -56,6 +56,8 @@ struct api_session {
  */
 int api_respond(struct api_session *ss, unsigned status, json_t *body,
     enum lws_token_indexes extra_token, const char *extra_value);
+/* api_respond() with body, or 500 "out of memory" when body is NULL. */
+int api_reply(struct api_session *ss, unsigned status, json_t *body);
 
 /*
  * status + {"error": code, "detail": printf(fmt, ...)}, with one more header
@@ -96,6 +98,7 @@ struct api_step_req {
 	const char *kind;
 	json_t *spec;
 	json_t *inputs;            /* NULL when absent or null */
+	json_t *secret_inputs;     /* names of inputs to mask; NULL: none */
 	uint32_t timeout_s;
 };
 
@@ -115,11 +118,27 @@ struct api_exec_req {
 
 struct dsl_errors;
 
+/* 400 {"error":"invalid_workflow", "detail": the first error, "errors":
+ * [{file, line, column, message}, ...]}: every error at its place. */
+int api_invalid_workflow(struct api_session *ss, const struct dsl_errors *errs);
+
 /* Validate root (the body of POST /v1/executions) and parse its workflow.
  * 0; -1 with err (a bad field); -2 with the workflow's errors appended to
  * *errs. rq->spec is set only on 0. */
 int api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
     struct dsl_errors *errs, char *err, size_t errlen);
+
+/* api_auth.c: 0 when the request may go on (unix socket, or HTTPS with
+ * the operator token); else answered 401: 1, or -1 to hang up. */
+int api_auth_check(struct api_session *ss);
+
+/* api_workflows.c: stored workflows. */
+int api_workflows_create(struct api_session *ss);
+int api_workflows_list(struct api_session *ss);
+int api_workflows_get(struct api_session *ss);
+int api_workflows_delete(struct api_session *ss);
+/* The canonical spec of stored workflow name (a new reference), or NULL. */
+json_t *api_workflow_spec(const char *name);
 
 /* api_exec.c: the executions' routes. */
 int api_exec_create(struct api_session *ss);

@@ -225,9 +225,7 @@ api_exec_list(struct api_session *ss)
 	    "total", (json_int_t)l.n, "offset", (json_int_t)offset, "limit",
 	    (json_int_t)limit) : NULL;
 	free(l.v);
-	if (o == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, o, 0, NULL);
+	return api_reply(ss, 200, o);
 }
 
 /* ---- GET /v1/executions/ID/tasks --------------------------------------- */
@@ -250,9 +248,7 @@ api_exec_tasks(struct api_session *ss)
 	o = json_pack("{s:s, s:s, s:O}", "exec", engine_exec_id(x), "state",
 	    engine_exec_state(x), "tasks", json_object_get(doc, "tasks"));
 	json_decref(doc);
-	if (o == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, o, 0, NULL);
+	return api_reply(ss, 200, o);
 }
 
 /* ---- GET /v1/steps/ID/output ------------------------------------------- */

@@ -135,23 +135,25 @@ api_tokens_create(struct api_session *ss)
 	    "uses", uses);
 	OPENSSL_cleanse(token, sizeof(token));
 	json_decref(root);
-	if (out == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 201, out, 0, NULL);
+	return api_reply(ss, 201, out);
 bad:
 	json_decref(root);
 	return api_error(ss, 400, "bad_request", "%s", err);
 }
 
+/* {"key": list}; list (taken) NULL: out of memory. */
+static int
+api_tokens_reply_list(struct api_session *ss, const char *key, json_t *list)
+{
+	if (list == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	return api_respond(ss, 200, json_pack("{s:o}", key, list), 0, NULL);
+}
+
 int
 api_tokens_list(struct api_session *ss)
 {
-	json_t *list = tokens_list();
-
-	if (list == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, json_pack("{s:o}", "tokens", list), 0,
-	    NULL);
+	return api_tokens_reply_list(ss, "tokens", tokens_list());
 }
 
 int
@@ -170,12 +172,7 @@ api_tokens_delete(struct api_session *ss)
 int
 api_enrolled_list(struct api_session *ss)
 {
-	json_t *list = enroll_agents_json();
-
-	if (list == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, json_pack("{s:o}", "agents", list), 0,
-	    NULL);
+	return api_tokens_reply_list(ss, "agents", enroll_agents_json());
 }
 
 int

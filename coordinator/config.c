@@ -27,6 +27,12 @@ static const struct bora_conf_item coord_items[] = {
 	{ "api_socket", BORA_CONF_PATH,
 	  offsetof(struct coord_config, api_socket), 0, 0,
 	  "operator API unix socket (default STATE_DIR/api.sock)", 0 },
+	{ "api.listen", BORA_CONF_STRING,
+	  offsetof(struct coord_config, api_listen), 0, 0,
+	  "address of the HTTPS operator API (default: listen)", 0 },
+	{ "api.port", BORA_CONF_INT, offsetof(struct coord_config, api_port),
+	  0, 65535, "port of the HTTPS operator API, which needs the operator "
+	  "token (default 0: off)", 0 },
 	{ "state_dir", BORA_CONF_PATH, offsetof(struct coord_config, state_dir),
 	  0, 0, "private state directory (default /var/lib/bora)", 0 },
 	{ "log.level", BORA_CONF_STRING,
@@ -47,6 +53,15 @@ static const struct bora_conf_item coord_items[] = {
 	{ "max_queue_bytes", BORA_CONF_INT,
 	  offsetof(struct coord_config, max_queue_bytes), 65536, 1073741824,
 	  "per agent send queue cap (default 8388608)", 0 },
+	{ "max_rx_messages", BORA_CONF_INT,
+	  offsetof(struct coord_config, max_rx_messages), 0, 1000000000,
+	  "messages per second one agent connection may send, averaged over "
+	  "2 s; past it the connection is closed (default 5000, 0: no cap)", 0 },
+	{ "max_rx_bytes", BORA_CONF_INT,
+	  offsetof(struct coord_config, max_rx_bytes), 0, 1073741824,
+	  "bytes per second one agent connection may send, averaged over "
+	  "2 s; past it the connection is closed (default 33554432, 0: no "
+	  "cap)", 0 },
 };
 #define COORD_N_ITEMS (sizeof(coord_items) / sizeof(coord_items[0]))
 
@@ -63,6 +78,8 @@ coord_config_defaults(void *conf)
 	cfg->max_message_bytes = 1048576;
 	cfg->heartbeat_s = 30;
 	cfg->max_queue_bytes = 8 * 1024 * 1024;
+	cfg->max_rx_messages = 5000;
+	cfg->max_rx_bytes = 32 * 1024 * 1024;
 	if (cfg->listen == NULL || cfg->state_dir == NULL ||
 	    cfg->log_level == NULL || cfg->log_format == NULL)
 		return -1;

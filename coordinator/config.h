@@ -11,6 +11,9 @@ struct coord_config {
 	char *tls_key;             /* its key */
 	char *tls_ca;              /* CA whose certificates agents must present */
 	char *api_socket;          /* operator API, unix socket (mode 0600) */
+	char *api_listen;          /* operator API over HTTPS: address (default:
+	                              listen) */
+	long api_port;             /* its port; 0 (default): no HTTPS API */
 	char *state_dir;           /* private (0700) */
 	char *log_level;
 	char *log_format;
@@ -18,6 +21,8 @@ struct coord_config {
 	long max_message_bytes;    /* largest agent message taken */
 	long heartbeat_s;          /* ping interval announced in welcome */
 	long max_queue_bytes;      /* per agent send queue cap */
+	long max_rx_messages;      /* per connection, per second (0: no cap) */
+	long max_rx_bytes;         /* per connection, per second (0: no cap) */
 };
 
 int coord_config_load(struct coord_config *cfg, int argc, char **argv);

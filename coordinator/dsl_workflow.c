@@ -421,9 +421,47 @@ dsl_check_wf_exprs(struct dsl_wf *w, const struct dsl_node *wf)
 /* ---- the workflow ----------------------------------------------------- */
 
 static const char *const dsl_wf_attrs[] = {
-	"type", "description", "tags", "input", "output", "output-on-error",
-	"vars", "task-defaults", "tasks", NULL
+	"type", "description", "tags", "input", "secret-inputs", "output",
+	"output-on-error", "vars", "task-defaults", "tasks", NULL
 };
+
+/* secret-inputs: [names] (a Bora extension): each a declared input, marked
+ * "secret": true in the canonical input list. */
+static void
+dsl_wf_secret_inputs(struct dsl_ctx *cx, const struct dsl_node *v,
+    json_t *inputs)
+{
+	char show[DSL_SHOW];
+	const struct dsl_node *it;
+	json_t *d, *hit;
+	size_t i, j;
+
+	if (v->kind != DSL_SEQ) {
+		dsl_error(cx, v, "secret-inputs: expected a list of input "
+		    "names, got %s", dsl_what(v));
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		it = v->kid[i];
+		if (dsl_str(it) == NULL) {
+			dsl_error(cx, it, "secret-inputs: expected an input "
+			    "name, got %s", dsl_what(it));
+			continue;
+		}
+		hit = NULL;
+		json_array_foreach(inputs, j, d)
+			if (strcmp(json_string_value(json_object_get(d, "name")),
+			    dsl_str(it)) == 0)
+				hit = d;
+		if (hit == NULL) {
+			dsl_error(cx, it, "secret-inputs: '%s' is not an input "
+			    "of this workflow", dsl_show(dsl_str(it), show,
+			    sizeof(show)));
+			continue;
+		}
+		dsl_set(cx, hit, "secret", json_true());
+	}
+}
 
 static json_t *
 dsl_wf_tags(struct dsl_ctx *cx, const struct dsl_node *v)
@@ -500,8 +538,11 @@ dsl_workflow(struct dsl_ctx *cx, const char *name, const struct dsl_node *key,
 	    (j = dsl_wf_tags(cx, v)) != NULL)
 		dsl_set(cx, out, "tags", j);
 	if ((j = dsl_workflow_inputs(cx, dsl_map_get(wf, "input", NULL)))
-	    != NULL)
+	    != NULL) {
+		if ((v = dsl_map_get(wf, "secret-inputs", NULL)) != NULL)
+			dsl_wf_secret_inputs(cx, v, j);
 		dsl_set(cx, out, "input", j);
+	}
 	if ((v = dsl_map_get(wf, "output", NULL)) != NULL &&
 	    (j = dsl_json(cx, v)) != NULL)
 		dsl_set(cx, out, "output", j);

@@ -182,6 +182,16 @@ engine_emit(struct engine_exec *x, json_t *ev)
 	}
 	if (json_object_get(ev, "exec") == NULL)
 		(void)json_object_set_new(ev, "exec", json_string(x->id));
+	if (x->secrets != NULL) {
+		json_t *m = secrets_mask_json(x->secrets, ev);
+
+		json_decref(ev);
+		if ((ev = m) == NULL) {
+			log_errorx("engine", "out of memory masking an event "
+			    "exec=%s", x->id);
+			return;
+		}
+	}
 	/* a sub-workflow's events are part of its parents' stories too */
 	for (p = x->parent; p != NULL; p = p->parent)
 		if (!p->log.closed)
@@ -210,7 +220,70 @@ engine_exec_set_state(struct engine_exec *x, enum xstate s, const char *info)
 		    (long long)(x->ended_ms - x->created_ms));
 	log_info("engine", "execution %s exec=%s workflow=%s%s%s%s",
 	    xstate_names[s], x->id, x->wf_name, dur, x->info[0] ? " info=" :
-	    "", x->info[0] ? bora_log_quote(x->info, q, sizeof(q)) : "");
+	    "", x->info[0] ? engine_quote(x, x->info, q, sizeof(q)) : "");
+}
+
+const char *
+engine_quote(const struct engine_exec *x, const char *s, char *q, size_t qlen)
+{
+	size_t n;
+	char *m;
+	const char *out;
+
+	if (x->secrets == NULL)
+		return bora_log_quote(s, q, qlen);
+	m = secrets_mask_mem(x->secrets, s, strlen(s), &n);
+	if (m == NULL && secrets_contains(x->secrets, s, strlen(s)))
+		return bora_log_quote(SECRET_MASK, q, qlen);
+	out = bora_log_quote(m ? m : s, q, qlen);
+	free(m);
+	return out;
+}
+
+const json_t *
+engine_step_secrets(const char *step_id)
+{
+	char id[ENGINE_ID_MAX];
+	const char *dot = strchr(step_id, '.');
+	struct engine_exec *x;
+
+	if (dot == NULL || (size_t)(dot - step_id) >= sizeof(id))
+		return NULL;
+	snprintf(id, sizeof(id), "%.*s", (int)(dot - step_id), step_id);
+	x = engine_find(id);
+	return x != NULL ? x->secrets : NULL;
+}
+
+int
+engine_exec_secrets(struct engine_exec *x)
+{
+	const json_t *d;
+	json_t *names, *set;
+	size_t i;
+	int rc = 0;
+
+	if ((names = json_array()) == NULL || (set = json_array()) == NULL) {
+		json_decref(names);
+		return -1;
+	}
+	json_array_foreach(json_object_get(x->wf, "input"), i, d)
+		if (json_is_true(json_object_get(d, "secret")))
+			rc |= json_array_append(names, json_object_get(d,
+			    "name"));
+	if (x->parent != NULL && x->parent->secrets != NULL)
+		rc |= json_array_extend(set, x->parent->secrets);
+	if (x->secrets != NULL)
+		rc |= json_array_extend(set, x->secrets);
+	rc |= secrets_add_values(set, x->input, names);
+	json_decref(names);
+	json_decref(x->secrets);
+	x->secrets = NULL;
+	if (rc != 0 || json_array_size(set) == 0) {
+		json_decref(set);
+		return rc ? -1 : 0;
+	}
+	x->secrets = set;
+	return 0;
 }
 
 /* ---- executions ---- */
@@ -329,6 +402,7 @@ engine_exec_free(struct engine_exec *x)
 	evlog_free(&x->log);
 	json_decref(x->spec);
 	json_decref(x->input);
+	json_decref(x->secrets);
 	json_decref(x->ctx);
 	json_decref(x->output);
 	json_decref(x->view);
@@ -383,6 +457,8 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 	}
 	if ((x->input = engine_bind_input(wf, input, err, errlen)) == NULL)
 		goto fail;
+	if (engine_exec_secrets(x) != 0)
+		goto nomem;
 	/* $: the input, then vars (which may use the input) */
 	if ((x->ctx = json_deep_copy(x->input)) == NULL)
 		goto nomem;
@@ -689,6 +765,12 @@ engine_exec_to_json(const struct engine_exec *x)
 	    "output", x->output, "created_ms", (json_int_t)x->created_ms,
 	    "ended_ms", x->ended_ms ? json_integer(x->ended_ms) : NULL,
 	    "parent", x->parent ? x->parent->id : NULL, "tasks", tasks);
+	if (o != NULL && x->secrets != NULL) {
+		json_t *m = secrets_mask_json(x->secrets, o);
+
+		json_decref(o);
+		o = m;
+	}
 	return o;
 }
 

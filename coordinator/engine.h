@@ -76,6 +76,11 @@ struct engine_exec *engine_start(const json_t *spec, const char *wf,
     const json_t *input, const char *task, char *err, size_t errlen);
 
 struct engine_exec *engine_find(const char *id);
+
+/* The values to mask (secrets.h) in what is shown of the engine's step
+ * step_id (EXEC.TASK.ITEM.ATTEMPT): its execution's secret inputs. NULL:
+ * none. Borrowed. */
+const json_t *engine_step_secrets(const char *step_id);
 const char *engine_exec_id(const struct engine_exec *x);
 const char *engine_exec_state(const struct engine_exec *x);
 /* 1 once SUCCESS, ERROR or CANCELLED. */

@@ -93,9 +93,14 @@ glue_step_start(void *user, const char *step_id, const char *agent,
 	(void)user;
 	/* steps.c takes its own references and never changes them: the
 	 * casts only satisfy jansson's non-const json_incref(). */
-	return steps_submit(step_id, agent, kind, (json_t *)(uintptr_t)spec,
-	    (json_t *)(uintptr_t)inputs, timeout_s, &glue_owner, err, errlen) ?
-	    0 : -1;
+	struct coord_step *s;
+
+	s = steps_submit(step_id, agent, kind, (json_t *)(uintptr_t)spec,
+	    (json_t *)(uintptr_t)inputs, timeout_s, &glue_owner, err, errlen);
+	if (s == NULL)
+		return -1;
+	step_set_secrets(s, engine_step_secrets(step_id));
+	return 0;
 }
 
 static void

@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "evlog.h"
+#include "secrets.h"
 #include "idmap.h"
 #include "timerheap.h"
 
@@ -101,6 +102,8 @@ struct engine_exec {
 	char *wf_name;
 	int reverse;
 	json_t *input, *ctx, *output, *view;  /* view: execution() */
+	json_t *secrets;            /* values of its (and its parents') secret
+	                               inputs, masked where shown; NULL: none */
 	enum xstate state;
 	char info[ENGINE_INFO_MAX];
 	int64_t created_ms, ended_ms;
@@ -162,6 +165,13 @@ void engine_check_exec(struct engine_exec *x);
 void engine_emit(struct engine_exec *x, json_t *ev);
 const char *engine_xstate_name(enum xstate s);
 const char *engine_tstate_name(enum tstate s);
+/* x->secrets from its workflow's secret inputs and its parent's. 0, or -1
+ * when out of memory. */
+int engine_exec_secrets(struct engine_exec *x);
+/* s quoted for a log line (bora_log_quote) with x's secrets masked. */
+const char *engine_quote(const struct engine_exec *x, const char *s, char *q,
+    size_t qlen);
+
 struct engine_exec *engine_exec_new(const json_t *spec, const char *wf,
     const json_t *input, const char *task, struct engine_exec *parent,
     char *err, size_t errlen);

@@ -425,6 +425,10 @@ restore_parent(struct engine_exec *x, const json_t *doc, char *err,
 	}
 	x->parent = p;
 	p->nchildren++;
+	if (p->secrets != NULL && engine_exec_secrets(x) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (seq < 1 || (size_t)seq > p->ntasks || engine_exec_done(x))
 		return 0;
 	t = p->tasks[seq - 1];
@@ -474,7 +478,8 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 	x->output = restore_ref(doc, "output");
 	x->latest = json_object();
 	x->reverse_set = restore_ref(doc, "reverse_set");
-	if (x->input == NULL || x->ctx == NULL || x->latest == NULL)
+	if (x->input == NULL || x->ctx == NULL || x->latest == NULL ||
+	    engine_exec_secrets(x) != 0)
 		goto nomem_free;
 	x->view = json_pack("{s:s, s:s, s:O}", "id", x->id, "workflow",
 	    x->wf_name, "input", x->input);

@@ -92,7 +92,7 @@ task_set_state(struct task *t, enum tstate s, const char *info)
 	    "result", final ? t->result : NULL));
 	log_info("engine", "task %s exec=%s task=%s%s%s", engine_tstate_name(s),
 	    t->x->id, t->name, t->info[0] ? " info=" : "", t->info[0] ?
-	    bora_log_quote(t->info, q, sizeof(q)) : "");
+	    engine_quote(t->x, t->info, q, sizeof(q)) : "");
 }
 
 /* ---- timers ---- */

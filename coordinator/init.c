@@ -13,7 +13,6 @@
  * enroll --ca-sha256`. An existing CA is kept unless --force.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "clock.h"
+#include "file.h"
 #include "init.h"
 #include "persist.h"
 #include "pki.h"
@@ -148,11 +148,11 @@ init_dir(const char *dir)
 static int
 init_operator_token(const char *dir)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], err[512];
+	char path[PATH_MAX], err[512], line[PKI_TOKEN_LEN + 1];
 	char token[PKI_TOKEN_LEN], hash[PKI_HASH_LEN];
 	struct store_token t;
 	struct store *s;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	if (init_path(path, sizeof(path), dir, PERSIST_DB_NAME) != 0 ||
 	    pki_token_new(token) != 0)
@@ -181,22 +181,16 @@ init_operator_token(const char *dir)
 	rc = -1;
 	if (init_path(path, sizeof(path), dir, "operator.token") != 0)
 		goto out;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
-	    rename(tmp, path) != 0) {
+	snprintf(line, sizeof(line), "%s\n", token);
+	if (bora_file_write(path, line, strlen(line), 0600) != 0) {
 		fprintf(stderr, "bora-coordinator init: cannot write %s: %s\n",
 		    path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
 		goto out;
 	}
 	rc = 0;
 out:
 	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(line, sizeof(line));
 	return rc;
 }
 

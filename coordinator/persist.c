@@ -249,6 +249,9 @@ persist_load_step(void *user, const struct store_step *st)
 		pl->failed++;
 		return 0;
 	}
+	if (st->exec_id != NULL && steps_find(st->id) != NULL)
+		step_set_secrets(steps_find(st->id),
+		    engine_step_secrets(st->id));
 	pl->steps++;
 	return 0;
 }
@@ -401,4 +404,31 @@ persist_close(void)
 	if (store_close(persist_store, err, sizeof(err)) != 0)
 		log_errorx("store", "cannot commit at exit reason=\"%s\"", err);
 	persist_store = NULL;
+}
+
+int
+persist_put_workflow(const struct store_workflow *w, char *err, size_t errlen)
+{
+	if (persist_store == NULL)
+		return 0;
+	return store_put_workflow(persist_store, w, NULL, err, errlen);
+}
+
+int
+persist_delete_workflow(const char *name, char *err, size_t errlen)
+{
+	if (persist_store == NULL)
+		return 0;
+	return store_delete_workflow(persist_store, name, NULL, err, errlen);
+}
+
+int
+persist_load_workflows(store_workflow_cb cb, void *user, char *err,
+    size_t errlen)
+{
+	if (persist_store == NULL) {
+		snprintf(err, errlen, "no store");
+		return -1;
+	}
+	return store_load_workflows(persist_store, cb, user, err, errlen);
 }

@@ -53,6 +53,15 @@ int persist_get_step(const char *id, store_step_cb cb, void *user,
 int persist_load_output(const char *id, uint64_t offset, uint64_t limit,
     store_output_cb cb, void *user, char *err, size_t errlen);
 
+/* For the API's stored workflows (api_workflows.c): queue a put or a
+ * delete (committed with the turn), or read them all. 0, or -1 with err
+ * (the load also when there is no store). */
+int persist_put_workflow(const struct store_workflow *w, char *err,
+    size_t errlen);
+int persist_delete_workflow(const char *name, char *err, size_t errlen);
+int persist_load_workflows(store_workflow_cb cb, void *user, char *err,
+    size_t errlen);
+
 /* The open store (NULL before persist_open), for the enrollment state
  * (tokens.c, enroll.c), which queues its writes to it; they commit with
  * the turn, and enroll_release() hears of each commit. */

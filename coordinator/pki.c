@@ -1,6 +1,5 @@
 /* pki.c: the coordinator's CA, server certificate and CSR signing (pki.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "pki.h"
 
 /* Clock skew between coordinator and agents: certificates are valid from
@@ -311,42 +311,40 @@ pki_cert_pem(X509 *cert)
 	return out;
 }
 
-/* Write through path.tmp (mode), then rename it over path. */
+/* The PEM text of key and certs through path.tmp (mode), then renamed
+ * over path. */
 static int
 pki_write_file(const char *path, mode_t mode, EVP_PKEY *key,
     X509 *const *certs, size_t n, char *err, size_t errlen)
 {
-	char tmp[4096];
-	FILE *f = NULL;
+	BIO *bio = NULL;
+	char *data = NULL;
+	long len = 0;
 	size_t i;
-	int fd, ok;
+	int ok, rc = BORA_FILE_WRITE;   /* a PEM failure too */
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+	if (strlen(path) + sizeof(".tmp") > 4096) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	ok = 1;
-	if (key != NULL)
-		ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
+	ok = (bio = BIO_new(BIO_s_mem())) != NULL;
+	if (ok && key != NULL)
+		ok = PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL,
+		    NULL) == 1;
 	for (i = 0; ok && i < n; i++)
-		ok = PEM_write_X509(f, certs[i]) == 1;
-	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+		ok = PEM_write_bio_X509(bio, certs[i]) == 1;
+	if (ok && (len = BIO_get_mem_data(bio, &data)) > 0)
+		rc = bora_file_write(path, data, (size_t)len, mode);
+	if (rc == BORA_FILE_CREATE)
+		snprintf(err, errlen, "cannot create %s.tmp: %s", path,
+		    strerror(errno));
+	else if (rc != 0)
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+	if (len > 0)
+		OPENSSL_cleanse(data, (size_t)len);
+	BIO_free(bio);
+	return rc == 0 ? 0 : -1;
 }
 
 int

@@ -44,7 +44,12 @@ struct agent_session {
 	struct coord_agent *agent;     /* NULL until ESTABLISHED */
 	struct enroll_conn *enroll;    /* instead, without a certificate */
 	struct bora_rxbuf rx;
+	time_t rx_window;              /* start of the rate window (2 s) */
+	uint64_t rx_msgs, rx_bytes;    /* received in it */
+	int rx_over;                   /* past the cap: closing */
 };
+
+#define SERVER_RX_WINDOW_S 2
 
 static const struct coord_config *server_cfg;
 static struct lws_context *server_ctx;
@@ -114,11 +119,26 @@ server_tls_alert(struct lws *wsi, const struct lws_ssl_info *si)
 	    "no client certificate" : SSL_alert_desc_string_long(si->ret));
 }
 
+/* The peer's address and the subject of cert ("?" when NULL), quoted, for
+ * the log line of a refused connection. */
+static void
+server_refused_who(SSL *ssl, X509 *cert, char *addr, size_t addrlen,
+    char *subj, size_t subjlen)
+{
+	char subject[256] = "?";
+
+	if (cert != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+	ssl_peer_addr(ssl, addr, addrlen);
+	bora_log_quote(subject, subj, subjlen);
+}
+
 /* OpenSSL's verdict on each certificate of the chain the agent sent. */
 static int
 server_verify_cert(X509_STORE_CTX *xctx, SSL *ssl, int preverify_ok)
 {
-	char addr[64], subject[256] = "?";
+	char addr[64], q[300];
 	X509 *cert;
 	int err;
 
@@ -131,32 +151,18 @@ server_verify_cert(X509_STORE_CTX *xctx, SSL *ssl, int preverify_ok)
 		    !enroll_serial_revoked(serial))
 			return 0;
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_REVOKED);
-		X509_NAME_oneline(X509_get_subject_name(cert), subject,
-		    sizeof(subject));
-		ssl_peer_addr(ssl, addr, sizeof(addr));
-		{
-			char q[300];
-
-			log_warnx("server", "refused connection addr=%s "
-			    "reason=\"certificate revoked\" serial=%s subject=%s",
-			    addr, serial, bora_log_quote(subject, q, sizeof(q)));
-		}
+		server_refused_who(ssl, cert, addr, sizeof(addr), q, sizeof(q));
+		log_warnx("server", "refused connection addr=%s "
+		    "reason=\"certificate revoked\" serial=%s subject=%s",
+		    addr, serial, q);
 		return 1;
 	}
 	err = X509_STORE_CTX_get_error(xctx);
-	if (cert != NULL)
-		X509_NAME_oneline(X509_get_subject_name(cert), subject,
-		    sizeof(subject));
-	ssl_peer_addr(ssl, addr, sizeof(addr));
-	{
-		char q[300];
-
-		log_warnx("server", "refused connection addr=%s "
-		    "reason=\"certificate verify failed: %s\" depth=%d subject=%s",
-		    addr, X509_verify_cert_error_string(err),
-		    X509_STORE_CTX_get_error_depth(xctx),
-		    bora_log_quote(subject, q, sizeof(q)));
-	}
+	server_refused_who(ssl, cert, addr, sizeof(addr), q, sizeof(q));
+	log_warnx("server", "refused connection addr=%s "
+	    "reason=\"certificate verify failed: %s\" depth=%d subject=%s",
+	    addr, X509_verify_cert_error_string(err),
+	    X509_STORE_CTX_get_error_depth(xctx), q);
 	return 1;
 }
 
@@ -361,6 +367,54 @@ agent_writeable(struct lws *wsi, struct coord_agent *a)
 	return 0;
 }
 
+/*
+ * The inbound rate cap: frames and bytes a connection sends per second,
+ * counted over a window of SERVER_RX_WINDOW_S. Past it, an error message,
+ * a log line, and the connection is closed (the caller returns -1). 0 when
+ * under the cap.
+ */
+static int
+agent_rate_check(struct lws *wsi, struct agent_session *pss, size_t len)
+{
+	time_t now = time(NULL);
+	uint64_t max_m = (uint64_t)server_cfg->max_rx_messages *
+	    SERVER_RX_WINDOW_S;
+	uint64_t max_b = (uint64_t)server_cfg->max_rx_bytes *
+	    SERVER_RX_WINDOW_S;
+	struct coord_agent *a = pss->agent;
+	char addr[64];
+
+	if (now - pss->rx_window >= SERVER_RX_WINDOW_S) {
+		pss->rx_window = now;
+		pss->rx_msgs = pss->rx_bytes = 0;
+	}
+	if (lws_is_first_fragment(wsi))
+		pss->rx_msgs++;
+	pss->rx_bytes += len;
+	if ((max_m == 0 || pss->rx_msgs <= max_m) &&
+	    (max_b == 0 || pss->rx_bytes <= max_b))
+		return 0;
+	pss->rx_over = 1;
+	server_bad_messages++;
+	bora_rxbuf_free(&pss->rx);
+	if (a != NULL) {
+		struct bora_msg m = { .type = BORA_MSG_ERROR };
+
+		m.u.error.code = "rate_limited";
+		m.u.error.detail = "too many messages or bytes per second; "
+		    "the connection is closed";
+		(void)agent_send(a, &m);
+	}
+	wsi_peer_addr(wsi, addr, sizeof(addr));
+	log_warnx("server", "dropping agent agent=%s addr=%s reason=\"inbound "
+	    "rate over the cap\" messages=%llu bytes=%llu window_s=%d "
+	    "max_messages_per_s=%ld max_bytes_per_s=%ld", a ? a->name :
+	    "(enrolling)", addr, (unsigned long long)pss->rx_msgs,
+	    (unsigned long long)pss->rx_bytes, SERVER_RX_WINDOW_S,
+	    server_cfg->max_rx_messages, server_cfg->max_rx_bytes);
+	return -1;
+}
+
 static int
 agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 {
@@ -369,6 +423,15 @@ agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 
 	if (a == NULL && pss->enroll == NULL)
 		return -1;
+	if (pss->rx_over)
+		return 0;               /* closing: what it sends is dropped */
+	if (agent_rate_check(wsi, pss, len) != 0) {
+		if (a == NULL)
+			return -1;
+		/* the error message goes out, then the connection closes */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
+		return 0;
+	}
 	switch (bora_rxbuf_add(&pss->rx, in, len, lws_is_first_fragment(wsi),
 	    lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))) {
 	case BORA_RX_MORE:
@@ -526,6 +589,36 @@ server_prepare_state_dir(const char *dir)
 	return 0;
 }
 
+/* The operator API over HTTPS (api.port): the same protocol as the unix
+ * socket, with the coordinator's certificate; no client certificate, the
+ * operator token instead (api_auth.c). */
+static int
+server_api_https(const struct coord_config *cfg,
+    const struct lws_protocols *protocols)
+{
+	struct lws_context_creation_info info;
+	const char *iface = cfg->api_listen ? cfg->api_listen : cfg->listen;
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = API_VHOST_HTTPS;
+	info.port = (int)cfg->api_port;
+	info.iface = iface;
+	info.protocols = protocols;
+	info.ssl_cert_filepath = cfg->tls_cert;
+	info.ssl_private_key_filepath = cfg->tls_key;
+	info.alpn = "http/1.1";
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (lws_create_vhost(server_ctx, &info) == NULL) {
+		log_errorx("server", "cannot listen for the HTTPS api addr=%s "
+		    "port=%ld (check tls.cert, tls.key and that the port is "
+		    "free)", iface, cfg->api_port);
+		return -1;
+	}
+	log_info("server", "listening for the HTTPS api addr=%s port=%ld "
+	    "auth=operator-token", iface, cfg->api_port);
+	return 0;
+}
+
 int
 server_start(const struct coord_config *cfg)
 {
@@ -595,6 +688,9 @@ server_start(const struct coord_config *cfg)
 		    cfg->api_socket);
 		return -1;
 	}
+
+	if (cfg->api_port > 0 && server_api_https(cfg, api_list) != 0)
+		return -1;
 
 	signal(SIGINT, server_on_signal);
 	signal(SIGTERM, server_on_signal);

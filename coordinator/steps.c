@@ -18,6 +18,7 @@
 #include "log.h"
 #include "clock.h"
 #include "persist.h"
+#include "secrets.h"
 #include "steps.h"
 
 #define STEPS_BUCKETS        8192
@@ -60,6 +61,12 @@ struct coord_step {
 	int restored;                  /* rebuilt from the store at start */
 	uint64_t out_bytes;            /* output data received (and, when
 	                                  restored, what the store had) */
+	json_t *secrets;               /* values masked in what is shown
+	                                  (secrets.h); NULL: none */
+	char *hold[2];                 /* per stream: the end of the last
+	                                  chunk that may start a secret */
+	size_t hold_len[2];
+	uint64_t hold_seq_no[2];       /* the seq of the chunk it came from */
 };
 
 /* An ack that waits for its result to be durable. */
@@ -181,6 +188,9 @@ step_free(struct coord_step *s)
 	json_decref(s->spec);
 	json_decref(s->inputs);
 	json_decref(s->result);
+	json_decref(s->secrets);
+	free(s->hold[0]);
+	free(s->hold[1]);
 	free(s);
 }
 
@@ -627,6 +637,93 @@ step_log_output(const struct coord_step *s, const char *stream,
 	}
 }
 
+/* One chunk of output as it is shown: the step's log, the store, the
+ * coordinator's log, the owner. */
+static void
+step_output_show(struct coord_step *s, enum bora_stream stream, uint64_t seq,
+    const char *data, size_t len)
+{
+	step_record(s, json_pack("{s:s, s:s, s:I, s:s%}", "event", "output",
+	    "stream", bora_stream_name(stream), "seq", (json_int_t)seq,
+	    "data", data, len));
+	persist_output(s->id, bora_stream_name(stream), data, len);
+	if (steps_log_output)
+		step_log_output(s, bora_stream_name(stream), data, len);
+	if (s->owner.on_output != NULL)
+		s->owner.on_output(s->owner.user, s->id,
+		    bora_stream_name(stream), data, len);
+}
+
+/*
+ * A step with secrets: the chunk, after what was held back of the last
+ * one, with every secret masked; its end that may be the start of a
+ * secret is held back for the next chunk (flush: not held, the stream
+ * ended). 0, or -1 when out of memory (the chunk is not shown).
+ */
+static int
+step_output_masked(struct coord_step *s, enum bora_stream stream,
+    uint64_t seq, const char *data, size_t len, int flush)
+{
+	unsigned si = stream == BORA_STREAM_STDERR ? 1 : 0;
+	size_t total = s->hold_len[si] + len, hold, mlen;
+	char *buf, *masked;
+
+	if ((buf = malloc(total + 1)) == NULL)
+		return -1;
+	if (s->hold_len[si] > 0)
+		memcpy(buf, s->hold[si], s->hold_len[si]);
+	if (len > 0)
+		memcpy(buf + s->hold_len[si], data, len);
+	buf[total] = '\0';
+	if (len == 0)
+		seq = s->hold_seq_no[si];
+	hold = flush ? 0 : secrets_tail_hold(s->secrets, buf, total);
+	free(s->hold[si]);
+	s->hold[si] = NULL;
+	s->hold_len[si] = 0;
+	if (hold > 0) {
+		if ((s->hold[si] = malloc(hold)) == NULL) {
+			free(buf);
+			return -1;
+		}
+		memcpy(s->hold[si], buf + total - hold, hold);
+		s->hold_len[si] = hold;
+		s->hold_seq_no[si] = seq;
+	}
+	total -= hold;
+	if (total == 0) {
+		free(buf);
+		return 0;
+	}
+	masked = secrets_mask_mem(s->secrets, buf, total, &mlen);
+	if (masked == NULL && secrets_contains(s->secrets, buf, total)) {
+		free(buf);
+		return -1;
+	}
+	if (masked != NULL)
+		step_output_show(s, stream, seq, masked, mlen);
+	else
+		step_output_show(s, stream, seq, buf, total);
+	free(masked);
+	free(buf);
+	return 0;
+}
+
+void
+step_set_secrets(struct coord_step *s, const json_t *set)
+{
+	size_t i;
+	json_t *v;
+
+	if (set == NULL || json_array_size(set) == 0)
+		return;
+	if (s->secrets == NULL && (s->secrets = json_array()) == NULL)
+		return;
+	json_array_foreach(set, i, v)
+		if (json_is_string(v) && json_string_length(v) > 0)
+			(void)json_array_append(s->secrets, v);
+}
+
 int
 steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
     size_t errlen)
@@ -637,18 +734,11 @@ steps_on_output(struct coord_agent *a, const struct bora_output *m, char *err,
 		return -1;
 	if (s->state == STEP_DONE)
 		return 0;
-	step_record(s, json_pack("{s:s, s:s, s:I, s:s%}", "event", "output",
-	    "stream", bora_stream_name(m->stream), "seq", (json_int_t)m->seq,
-	    "data", m->data, m->data_len));
-	persist_output(s->id, bora_stream_name(m->stream), m->data,
-	    m->data_len);
-	if (steps_log_output)
-		step_log_output(s, bora_stream_name(m->stream), m->data,
-		    m->data_len);
 	s->out_bytes += m->data_len;
-	if (s->owner.on_output != NULL)
-		s->owner.on_output(s->owner.user, s->id,
-		    bora_stream_name(m->stream), m->data, m->data_len);
+	if (s->secrets != NULL)
+		return step_output_masked(s, m->stream, m->seq, m->data,
+		    m->data_len, 0);
+	step_output_show(s, m->stream, m->seq, m->data, m->data_len);
 	return 0;
 }
 
@@ -781,6 +871,19 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 		return 0;
 	}
 	res = bora_result_to_json(m);
+	if (res != NULL && s->secrets != NULL) {
+		json_t *masked = secrets_mask_json(s->secrets, res);
+
+		json_decref(res);
+		res = masked;
+		/* what was held back of the output is shown now */
+		if (s->hold_len[0] > 0)
+			(void)step_output_masked(s, BORA_STREAM_STDOUT, 0, NULL,
+			    0, 1);
+		if (s->hold_len[1] > 0)
+			(void)step_output_masked(s, BORA_STREAM_STDERR, 0, NULL,
+			    0, 1);
+	}
 	if (res == NULL) {
 		snprintf(err, errlen, "result cannot be stored");
 		return -1;

@@ -69,6 +69,11 @@ void steps_cancel(struct coord_step *s, const char *reason);
  * step one has cancelled. */
 void step_set_owner(struct coord_step *s, const struct step_owner *owner);
 
+/* Values to mask (secrets.h) in the step's output events, stored output,
+ * logged output, result and what its owner hears; added to those it has.
+ * Set right after steps_submit/steps_restore, before any output. */
+void step_set_secrets(struct coord_step *s, const json_t *set);
+
 struct coord_step *steps_find(const char *id);
 const char *step_id(const struct coord_step *s);
 enum coord_step_state step_state(const struct coord_step *s);

@@ -48,6 +48,7 @@ static const struct store_kind {
 	    { "id", "hash", "name", "labels" }, 03 },
 	[STORE_W_TOKEN_DELETE] = { "delete_token", { "id" }, 01 },
 	[STORE_W_REVOCATION] = { "put_revocation", { "serial" }, 01 },
+	[STORE_W_WORKFLOW_DELETE] = { "delete_workflow", { "name" }, 01 },
 };
 
 /* The addresses of w's string fields, in store_kinds[] order. */
@@ -55,6 +56,9 @@ static size_t
 store_write_strings(struct store_write *w, const char **f[])
 {
 	switch (w->kind) {
+	case STORE_W_WORKFLOW_DELETE:
+		f[0] = &w->u.workflow.name;
+		return 1;
 	case STORE_W_WORKFLOW:
 		f[0] = &w->u.workflow.name;
 		f[1] = &w->u.workflow.yaml;
@@ -327,6 +331,18 @@ store_put_workflow(struct store *s, const struct store_workflow *wf,
 	memset(&w, 0, sizeof(w));
 	w.kind = STORE_W_WORKFLOW;
 	w.u.workflow = *wf;
+	return store_push(s, &w, NULL, 0, seq, err, errlen);
+}
+
+int
+store_delete_workflow(struct store *s, const char *name, uint64_t *seq,
+    char *err, size_t errlen)
+{
+	struct store_write w;
+
+	memset(&w, 0, sizeof(w));
+	w.kind = STORE_W_WORKFLOW_DELETE;
+	w.u.workflow.name = name;
 	return store_push(s, &w, NULL, 0, seq, err, errlen);
 }
 

@@ -178,6 +178,9 @@ void store_abandon(struct store *s);
  * on a missing field, out of memory or a full queue (flush first). */
 int store_put_workflow(struct store *s, const struct store_workflow *w,
     uint64_t *seq, char *err, size_t errlen);
+/* Forget the stored workflow name (no row: nothing happens). */
+int store_delete_workflow(struct store *s, const char *name, uint64_t *seq,
+    char *err, size_t errlen);
 int store_put_exec(struct store *s, const struct store_exec *x,
     uint64_t *seq, char *err, size_t errlen);
 /* Insert or replace action idx of task task_seq of execution exec_id. */
@@ -275,6 +278,7 @@ enum store_write_kind {
 	STORE_W_TOKEN,
 	STORE_W_TOKEN_DELETE,   /* u.token: id */
 	STORE_W_REVOCATION,
+	STORE_W_WORKFLOW_DELETE, /* u.workflow: name */
 };
 
 /* One queued write: the record's strings live in the same allocation. */

@@ -60,6 +60,7 @@ static const char *const store_sqlite_sql[STMT_COUNT] = {
 	    "labels, expires_ms, uses_left, created_ms) VALUES (?1, ?2, ?3, "
 	    "?4, ?5, ?6, ?7)",
 	[STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
+	[STMT_WORKFLOW_DELETE] = "DELETE FROM workflows WHERE name = ?1",
 	[STMT_REVOCATION] = "INSERT OR REPLACE INTO revocations (serial, "
 	    "revoked_ms) VALUES (?1, ?2)",
 };
@@ -371,6 +372,12 @@ store_sqlite_apply(struct store_backend *b, const struct store_write *w,
 		bad |= sqlite3_bind_int64(st, 5, w->u.token.expires_ms);
 		bad |= sqlite3_bind_int64(st, 6, w->u.token.uses_left);
 		bad |= sqlite3_bind_int64(st, 7, w->u.token.created_ms);
+		break;
+	case STORE_W_WORKFLOW_DELETE:
+		st = b->stmt[STMT_WORKFLOW_DELETE];
+		op = "delete_workflow";
+		id = w->u.workflow.name;
+		bad |= bind_text(st, 1, w->u.workflow.name);
 		break;
 	case STORE_W_TOKEN_DELETE:
 		st = b->stmt[STMT_TOKEN_DELETE];

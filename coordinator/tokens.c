@@ -14,6 +14,8 @@
 /* hash -> {id, name, labels, created_ms, expires_ms, uses_left}; and
  * id -> hash. jansson objects are hash tables: lookups are O(1). */
 static json_t *tokens_by_hash;
+/* The operator token's sha256 (hex), "" when the store has none. */
+static char tokens_operator_hash[PKI_HASH_LEN];
 static json_t *tokens_by_id;
 static struct store *tokens_store;
 
@@ -51,7 +53,12 @@ tokens_load_one(void *user, const struct store_token *st)
 	int rc;
 
 	(void)user;
-	if (strncmp(st->id, "tok-", 4) != 0)    /* the operator token */
+	if (strcmp(st->id, "operator") == 0) {
+		snprintf(tokens_operator_hash, sizeof(tokens_operator_hash),
+		    "%s", st->hash);
+		return 0;
+	}
+	if (strncmp(st->id, "tok-", 4) != 0)
 		return 0;
 	if (st->labels != NULL)
 		labels = json_loads(st->labels, 0, NULL);
@@ -78,6 +85,7 @@ tokens_shutdown(void)
 	json_decref(tokens_by_hash);
 	json_decref(tokens_by_id);
 	tokens_by_hash = tokens_by_id = NULL;
+	memset(tokens_operator_hash, 0, sizeof(tokens_operator_hash));
 	tokens_store = NULL;
 }
 
@@ -266,6 +274,26 @@ tokens_consume(const char *token, uint64_t *seq, char *err, size_t errlen)
 	json_object_set_new(t, "uses_left", json_integer(left - 1));
 	if (tokens_save(hash, t, seq, err, errlen) != 0) {
 		json_object_set_new(t, "uses_left", json_integer(left));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tokens_operator_check(const char *token, char *why, size_t whylen)
+{
+	char hash[PKI_HASH_LEN];
+
+	if (tokens_operator_hash[0] == '\0') {
+		snprintf(why, whylen, "the coordinator has no operator token "
+		    "(bora-coordinator init DIR makes one)");
+		return -1;
+	}
+	pki_token_hash(token, hash);
+	/* Constant time: the comparison says nothing of how much matched. */
+	if (strlen(tokens_operator_hash) != PKI_HASH_LEN - 1 ||
+	    CRYPTO_memcmp(hash, tokens_operator_hash, PKI_HASH_LEN - 1) != 0) {
+		snprintf(why, whylen, "wrong operator token");
 		return -1;
 	}
 	return 0;

@@ -65,4 +65,11 @@ int tokens_check(const char *token, struct tokens_entry *e, char *why,
 int tokens_consume(const char *token, uint64_t *seq, char *err,
     size_t errlen);
 
+/*
+ * The operator token (init.c stores its sha256 with id "operator"): 0 when
+ * token hashes to it (constant-time compare), else -1 with why (never
+ * quoting the token). Loaded by tokens_load().
+ */
+int tokens_operator_check(const char *token, char *why, size_t whylen);
+
 #endif

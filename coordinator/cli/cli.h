@@ -21,6 +21,9 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TIMEOUT = 124 };
 struct cli {
 	const char *socket;        /* --socket, resolved in cli_socket() */
 	const struct cli_cmd *cmd;
+	/* The HTTPS API (endpoint.c): set when the coordinator is reached
+	 * at a URL rather than a unix socket. */
+	const char *url, *token, *token_file, *ca;
 };
 
 struct cli_cmd {
@@ -57,10 +60,20 @@ int cli_status_error(const struct http_response *resp);
 int cli_call(const struct cli *cli, const char *method, const char *path,
     const char *body, size_t body_len, struct http_response *resp,
     json_t **doc);
+/* v as one line of compact JSON on stdout, or dflt when it is NULL. */
+void cli_print_compact(const json_t *v, const char *dflt);
 /* An option every command takes, or a getopt error: -1 when handled and
  * parsing goes on, else the exit status. */
 int cli_common_opt(struct cli *cli, int c, char **argv);
 void cli_getopt_reset(void);
+/*
+ * The options of a command that takes only --json (set: *json = 1; json
+ * NULL: not an option) and the common ones, then nargs operands, 0 or 1
+ * ("expected one WHAT"). -1 to go on, optind at the first operand, else
+ * the exit status.
+ */
+int cli_json_opts(struct cli *cli, int argc, char **argv, int *json,
+    int nargs, const char *what);
 /* FILE (or stdin for "-"), up to max bytes: a malloc'ed NUL-terminated
  * buffer and its length, or NULL after saying why. */
 char *cli_read_script(const char *path, size_t max, size_t *len);
@@ -73,12 +86,31 @@ char *cli_read_script(const char *path, size_t max, size_t *len);
 int cli_follow_events(const struct cli *cli, const char *what, const char *id,
     http_line_fn fn, void *ctx);
 
+/* endpoint.c: --url, --token, --token-file, --ca before the command
+ * (1 when argv[*i] was one, *i moved past its value), then the URL, token,
+ * CA or socket from flags, environment or ~/.config/bora/config. */
+int cli_global_opt(struct cli *cli, int argc, char **argv, int *i);
+int cli_endpoint_setup(struct cli *cli);
+void cli_endpoint_free(void);
+
+/* workflows.c */
+int cmd_workflow_create(struct cli *cli, int argc, char **argv);
+int cmd_workflow_list(struct cli *cli, int argc, char **argv);
+int cmd_workflow_show(struct cli *cli, int argc, char **argv);
+int cmd_workflow_delete(struct cli *cli, int argc, char **argv);
+
 /* exec.c */
 int cli_exec_id_valid(const char *id);
+/* -1 when id is an execution id, else says so and returns CLI_USAGE. */
+int cli_exec_id_check(const struct cli *cli, const char *id);
 /* ev.key when a string, else dflt. */
 const char *cli_exec_str(const json_t *ev, const char *key, const char *dflt);
 /* Write s (n bytes) to f with control characters but tab shown as '?'. */
 void cli_exec_put_clean(FILE *f, const char *s, size_t n);
+/* The errors of a refused workflow (from index first on) to stderr as
+ * file:line:column: message; how many the answer held. */
+size_t cli_print_workflow_errors(const struct http_response *resp,
+    size_t first);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_execution_cancel(struct cli *cli, int argc, char **argv);
 int cmd_execution_pause(struct cli *cli, int argc, char **argv);

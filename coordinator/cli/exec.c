@@ -41,6 +41,14 @@ cli_exec_id_valid(const char *id)
 	return strlen(id) < CLI_EXEC_ID_MAX && bora_step_id_valid(id);
 }
 
+int
+cli_exec_id_check(const struct cli *cli, const char *id)
+{
+	if (!cli_exec_id_valid(id))
+		return cli_usage_error(cli, "\"%s\" is not an execution id", id);
+	return -1;
+}
+
 /*
  * --input K=V into inputs: V as JSON when it parses as JSON (a number,
  * true, a list, a quoted string...), else as the string V. 0, or the exit
@@ -247,26 +255,39 @@ cli_exec_summary(const json_t *x)
 
 /* ---- bora run ---------------------------------------------------------- */
 
-/* A refused POST: every workflow error (file:line:column: sentence) on its
- * own line, else the API's detail. */
-static int
-cli_exec_refused(const struct http_response *resp)
+/* The errors of a refused workflow (from index first on) to stderr, one
+ * per line as file:line:column: message; how many there were in all. */
+size_t
+cli_print_workflow_errors(const struct http_response *resp, size_t first)
 {
 	json_t *doc, *errs, *e;
-	char clean[1024];
-	size_t i;
+	char file[300], msg[1024];
+	size_t i, n;
 
 	doc = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) :
 	    NULL;
 	errs = json_object_get(doc, "errors");
-	if (json_array_size(errs) == 0) {
-		json_decref(doc);
-		return cli_status_error(resp);
+	n = json_array_size(errs);
+	json_array_foreach(errs, i, e) {
+		if (i < first)
+			continue;
+		fprintf(stderr, "%s:%lld:%lld: %s\n", cli_clean(cli_exec_str(e,
+		    "file", "?"), file, sizeof(file)),
+		    (long long)json_integer_value(json_object_get(e, "line")),
+		    (long long)json_integer_value(json_object_get(e, "column")),
+		    cli_clean(cli_exec_str(e, "message", "?"), msg,
+		    sizeof(msg)));
 	}
-	json_array_foreach(errs, i, e)
-		fprintf(stderr, "%s\n", cli_clean(json_is_string(e) ?
-		    json_string_value(e) : "?", clean, sizeof(clean)));
 	json_decref(doc);
+	return n;
+}
+
+/* A refused POST: every workflow error, else the API's detail. */
+static int
+cli_exec_refused(const struct http_response *resp)
+{
+	if (cli_print_workflow_errors(resp, 0) == 0)
+		return cli_status_error(resp);
 	return CLI_FAIL;
 }
 
@@ -401,20 +422,26 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		rc = cli_usage_error(cli, "expected one workflow FILE");
+		rc = cli_usage_error(cli, "expected one workflow FILE (or the "
+		    "NAME of a stored workflow)");
 		goto out;
 	}
 	if (input_json != NULL &&
 	    (rc = cli_exec_input_json(cli, base, input_json)) != 0)
 		goto out;
 	json_object_update(base, inputs);     /* --input wins */
-	if ((text = cli_read_script(argv[optind], DSL_FILE_MAX, &len)) ==
+	if (strcmp(argv[optind], "-") != 0 && access(argv[optind], F_OK) != 0 &&
+	    errno == ENOENT && strchr(argv[optind], '/') == NULL)
+		/* not a file: a workflow stored with `bora workflow create` */
+		req = json_pack("{s:s, s:O}", "workflow_name", argv[optind],
+		    "input", base);
+	else if ((text = cli_read_script(argv[optind], DSL_FILE_MAX, &len)) ==
 	    NULL) {
 		rc = CLI_FAIL;
 		goto out;
-	}
-	req = json_pack("{s:s%, s:s, s:O}", "workflow", text, len, "file",
-	    argv[optind], "input", base);
+	} else
+		req = json_pack("{s:s%, s:s, s:O}", "workflow", text, len,
+		    "file", argv[optind], "input", base);
 	if (req == NULL) {
 		cli_warnx("%s: not valid UTF-8 text", argv[optind]);
 		rc = CLI_FAIL;
@@ -476,9 +503,7 @@ cli_exec_parse(struct cli *cli, int argc, char **argv, const char **id,
 	if (argc - optind != 1)
 		return cli_usage_error(cli, "expected one execution id");
 	*id = argv[optind];
-	if (!cli_exec_id_valid(*id))
-		return cli_usage_error(cli, "\"%s\" is not an execution id", *id);
-	return -1;
+	return cli_exec_id_check(cli, *id);
 }
 
 /* POST /v1/executions/ID/verb; says the new state. */

@@ -1,5 +1,6 @@
 /*
- * http_client.c: blocking HTTP/1.1 over a unix socket (http_client.h).
+ * http_client.c: blocking HTTP/1.1 over a unix socket, or over TLS to
+ * https://HOST:PORT with a Bearer token (http_client.h).
  *
  * A connection reads into one fixed buffer (struct http_conn); the headers
  * must fit in it, and the body passes through it to a sink: either a growing
@@ -19,6 +20,15 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <netdb.h>
+#include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "http_client.h"
 
@@ -31,6 +41,8 @@
 
 struct http_conn {
 	int fd;
+	SSL *ssl;                    /* NULL on the unix socket */
+	SSL_CTX *ssl_ctx;
 	int timeout_s;
 	size_t start, end;           /* unread bytes: buf[start..end) */
 	char buf[HTTP_RBUF];
@@ -48,6 +60,15 @@ struct http_sink {
 
 static int http_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The endpoint of every request when a URL is set (http_set_endpoint). */
+static struct {
+	int set;
+	char host[256];              /* without IPv6 brackets */
+	char port[8];
+	char *token;
+	char *ca_file;
+} http_ep;
 
 static int
 http_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -106,6 +127,284 @@ http_connect(const struct http_request *rq, char *err, size_t errlen)
 	return fd;
 }
 
+/* ---- TLS ---------------------------------------------------------------- */
+
+int
+http_set_endpoint(const struct http_endpoint *ep, char *err, size_t errlen)
+{
+	const char *p, *hs, *he, *port;
+	char *end;
+	long v;
+
+	OPENSSL_free(http_ep.token);
+	free(http_ep.ca_file);
+	memset(&http_ep, 0, sizeof(http_ep));
+	if (ep == NULL || ep->url == NULL)
+		return 0;
+	if (strncmp(ep->url, "https://", 8) != 0) {
+		snprintf(err, errlen, "%s: expected https://HOST:PORT", ep->url);
+		return -1;
+	}
+	p = ep->url + 8;
+	if (*p == '[') {
+		hs = p + 1;
+		he = strchr(hs, ']');
+		if (he == NULL) {
+			snprintf(err, errlen, "%s: no ] after the IPv6 address",
+			    ep->url);
+			return -1;
+		}
+		port = he + 1;
+	} else {
+		hs = p;
+		he = p + strcspn(p, ":/");
+		port = he;
+	}
+	if (he == hs || (size_t)(he - hs) >= sizeof(http_ep.host)) {
+		snprintf(err, errlen, "%s: expected https://HOST:PORT", ep->url);
+		return -1;
+	}
+	memcpy(http_ep.host, hs, (size_t)(he - hs));
+	http_ep.host[he - hs] = '\0';
+	if (*port == ':') {
+		v = strtol(port + 1, &end, 10);
+		if (end == port + 1 || v < 1 || v > 65535 ||
+		    (*end != '\0' && strcmp(end, "/") != 0)) {
+			snprintf(err, errlen, "%s: the port must be 1 to 65535",
+			    ep->url);
+			return -1;
+		}
+		snprintf(http_ep.port, sizeof(http_ep.port), "%ld", v);
+	} else if (*port == '\0' || strcmp(port, "/") == 0)
+		snprintf(http_ep.port, sizeof(http_ep.port), "443");
+	else {
+		snprintf(err, errlen, "%s: expected https://HOST:PORT (no path)",
+		    ep->url);
+		return -1;
+	}
+	if (ep->token != NULL && (http_ep.token = OPENSSL_strdup(ep->token)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (ep->ca_file != NULL && (http_ep.ca_file = strdup(ep->ca_file)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	http_ep.set = 1;
+	return 0;
+}
+
+void
+http_endpoint_free(void)
+{
+	if (http_ep.token != NULL)
+		OPENSSL_clear_free(http_ep.token, strlen(http_ep.token));
+	http_ep.token = NULL;
+	free(http_ep.ca_file);
+	memset(&http_ep, 0, sizeof(http_ep));
+}
+
+/* TCP to the endpoint; fd, or HTTP_ERR_CONNECT with strerror() in err. */
+static int
+http_tcp_connect(int timeout_s, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct timeval tv;
+	int fd = -1, rc, saved = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(http_ep.host, http_ep.port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", http_ep.host,
+		    gai_strerror(rc));
+		return HTTP_ERR;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (timeout_s > 0) {
+			tv.tv_sec = timeout_s;
+			tv.tv_usec = 0;
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv));
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			    sizeof(tv));
+		}
+		do
+			rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		while (rc < 0 && errno == EINTR);
+		if (rc == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(saved));
+		return HTTP_ERR_CONNECT;
+	}
+	return fd;
+}
+
+/* The TLS client side on c->fd: the server's certificate must chain to
+ * the CA file (or the system's CAs) and name the host (DNS or IP). */
+static int
+http_tls_start(struct http_conn *c, char *err, size_t errlen)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	int is_ip, rc;
+	long vr;
+	unsigned long e;
+	char ebuf[256];
+
+	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (c->ssl_ctx == NULL)
+		return http_errf(err, errlen, "cannot set up TLS");
+	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_CTX_set_options(c->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	if (http_ep.ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(c->ssl_ctx, http_ep.ca_file,
+		    NULL) != 1)
+			return http_errf(err, errlen, "cannot load the CA "
+			    "certificate %s (--ca, BORA_CA): not a readable PEM "
+			    "file", http_ep.ca_file);
+	} else if (SSL_CTX_set_default_verify_paths(c->ssl_ctx) != 1)
+		return http_errf(err, errlen, "cannot load the system's CA "
+		    "certificates; give bora the coordinator's CA: --ca FILE");
+	c->ssl = SSL_new(c->ssl_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		return http_errf(err, errlen, "cannot set up TLS");
+	is_ip = inet_pton(AF_INET, http_ep.host, &a4) == 1 ||
+	    inet_pton(AF_INET6, http_ep.host, &a6) == 1;
+	if (is_ip) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+		    http_ep.host) != 1)
+			return http_errf(err, errlen, "cannot set up TLS");
+	} else if (SSL_set_tlsext_host_name(c->ssl, http_ep.host) != 1 ||
+	    SSL_set1_host(c->ssl, http_ep.host) != 1)
+		return http_errf(err, errlen, "cannot set up TLS");
+	ERR_clear_error();
+	rc = SSL_connect(c->ssl);
+	if (rc == 1)
+		return 0;
+	vr = SSL_get_verify_result(c->ssl);
+	if (vr != X509_V_OK)
+		return http_errf(err, errlen, "TLS handshake with %s:%s failed: "
+		    "the coordinator's certificate was not accepted: %s; check "
+		    "--ca FILE (BORA_CA) and that the URL's host is in the "
+		    "certificate", http_ep.host, http_ep.port,
+		    X509_verify_cert_error_string(vr));
+	e = ERR_peek_last_error();
+	if (e != 0)
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+	else if (SSL_get_error(c->ssl, rc) == SSL_ERROR_SYSCALL && errno != 0)
+		snprintf(ebuf, sizeof(ebuf), "%s", strerror(errno));
+	else
+		snprintf(ebuf, sizeof(ebuf), "the connection was closed");
+	return http_errf(err, errlen, "TLS handshake with %s:%s failed: %s; "
+	    "is that the coordinator's HTTPS API port (api.port)?",
+	    http_ep.host, http_ep.port, ebuf);
+}
+
+/* SSL_write() writes to the socket with write(): a peer that hung up
+ * would raise SIGPIPE. Hold it back and take it away if it came. */
+static int
+http_ssl_write(SSL *ssl, const char *buf, size_t len, size_t *written)
+{
+	sigset_t pipe_set, old;
+	struct timespec zero = { 0, 0 };
+	int rc, saved;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	ERR_clear_error();
+	rc = SSL_write_ex(ssl, buf, len, written);
+	saved = errno;
+	if (rc != 1)
+		rc = SSL_get_error(ssl, rc) == SSL_ERROR_SSL ? -2 : -1;
+	while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return rc;
+}
+
+static ssize_t
+http_io_send(struct http_conn *c, const char *buf, size_t len)
+{
+	size_t w = 0;
+	int rc;
+
+	if (c->ssl == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	rc = http_ssl_write(c->ssl, buf, len, &w);
+	if (rc == 1)
+		return (ssize_t)w;
+	if (rc == -2 || errno == 0 || errno == EPIPE)
+		errno = EPIPE;
+	return -1;
+}
+
+static ssize_t
+http_io_recv(struct http_conn *c, char *buf, size_t len)
+{
+	size_t n = 0;
+	int rc;
+
+	if (c->ssl == NULL)
+		return recv(c->fd, buf, len, 0);
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_read_ex(c->ssl, buf, len, &n);
+	if (rc == 1)
+		return (ssize_t)n;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			return 0;
+		return -1;
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		if (errno != EINTR)
+			errno = EAGAIN;
+		return -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+static void
+http_conn_close(struct http_conn *c)
+{
+	if (c->ssl != NULL) {
+		(void)SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ssl_ctx);
+	c->ssl = NULL;
+	c->ssl_ctx = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
 /* Send all of buf. 0; 1 when the server hung up (it may have answered
  * already: read on); -1 on other errors. */
 static int
@@ -115,7 +414,7 @@ http_send_all(struct http_conn *c, const char *buf, size_t len, char *err,
 	ssize_t n;
 
 	while (len > 0) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		n = http_io_send(c, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
@@ -152,7 +451,7 @@ http_fill(struct http_conn *c, char *err, size_t errlen)
 		c->start = 0;
 	}
 	for (;;) {
-		n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
+		n = http_io_recv(c, c->buf + c->end, sizeof(c->buf) - c->end);
 		if (n >= 0)
 			break;
 		if (errno == EINTR)
@@ -579,7 +878,8 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	memset(&sink, 0, sizeof(sink));
 	if (!http_path_valid(rq->path) || strlen(rq->path) > 512)
 		return http_errf(err, errlen, "bad request path");
-	fd = http_connect(rq, err, errlen);
+	fd = http_ep.set ? http_tcp_connect(rq->timeout_s, err, errlen) :
+	    http_connect(rq, err, errlen);
 	if (fd < 0)
 		return fd;
 	c = malloc(sizeof(*c));
@@ -588,14 +888,23 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 		return http_errf(err, errlen, "out of memory");
 	}
 	c->fd = fd;
+	c->ssl = NULL;
+	c->ssl_ctx = NULL;
 	c->timeout_s = rq->timeout_s;
 	c->start = c->end = 0;
+	if (http_ep.set && (rc = http_tls_start(c, err, errlen)) != 0)
+		goto out;
+	rc = HTTP_ERR;
 
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\n"
-	    "Host: bora\r\n"
+	    "Host: %s\r\n"
 	    "User-Agent: bora/" BORA_VERSION "\r\n"
 	    "Accept: application/json, application/x-ndjson\r\n"
-	    "Connection: close\r\n", rq->method, rq->path);
+	    "Connection: close\r\n", rq->method, rq->path,
+	    http_ep.set ? http_ep.host : "bora");
+	if (http_ep.set && http_ep.token != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Authorization: Bearer %s\r\n", http_ep.token);
 	if (rq->body != NULL)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Type: application/json\r\n"
@@ -673,7 +982,8 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	}
 out:
 	free(sink.buf);
-	close(c->fd);
+	OPENSSL_cleanse(head, sizeof(head));
+	http_conn_close(c);
 	free(c);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /*
  * http_client.h: the CLI's small blocking HTTP/1.1 client, over a unix
- * socket for now (TCP + TLS come with the REST issue).
+ * socket, or over TLS (OpenSSL) to https://HOST:PORT when an endpoint is
+ * set (http_set_endpoint): then every request goes there, with
+ * "Authorization: Bearer TOKEN", and its socket_path is not used.
  *
  * One request per connection ("Connection: close"). The response body is
  * read by Content-Length, by chunked transfer coding, or until the server
@@ -65,5 +67,20 @@ int http_stream(const struct http_request *rq, http_line_fn fn, void *ctx,
     struct http_response *resp, char *err, size_t errlen);
 
 void http_response_free(struct http_response *resp);
+
+/* Where every request goes instead of its unix socket. */
+struct http_endpoint {
+	const char *url;           /* "https://HOST:PORT" ([v6addr] too);
+	                              NULL: each request's socket_path */
+	const char *token;         /* the operator token, or NULL */
+	const char *ca_file;       /* PEM CA the server's certificate must
+	                              chain to; NULL: the system's CAs */
+};
+
+/* Copy ep (the server's certificate is verified against ca_file and must
+ * name the URL's host, DNS name or IP address). 0, or -1 with err. */
+int http_set_endpoint(const struct http_endpoint *ep, char *err,
+    size_t errlen);
+void http_endpoint_free(void);
 
 #endif

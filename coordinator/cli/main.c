@@ -52,8 +52,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  "print a step's events as NDJSON, live until it ends",
 	  cmd_step_events },
 	{ "run", "[--workflow NAME] [--input K=V]... [--input-json JSON] "
-	  "[--task NAME] [--no-follow] FILE",
-	  "start a workflow execution and follow it to its end", cmd_run },
+	  "[--task NAME] [--no-follow] FILE|NAME",
+	  "start a workflow execution (a file, or a stored workflow's NAME) "
+	  "and follow it to its end", cmd_run },
 	{ "executions", "[--state S] [--workflow W] [--limit N] [--json]",
 	  "list executions, newest first", cmd_executions },
 	{ "show", "ID [--json]",
@@ -80,6 +81,16 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "token create", "[--name N] [--labels k=v,...] [--ttl 1h] "
 	  "[--uses N] [--json]",
 	  "make an enrollment token (shown once)", cmd_token_create },
+	{ "workflow create", "[--replace] [--json] FILE",
+	  "store a workflow file on the coordinator (then: bora run NAME)",
+	  cmd_workflow_create },
+	{ "workflow list", "[--json]",
+	  "list the stored workflows", cmd_workflow_list },
+	{ "workflow show", "NAME [--json]",
+	  "print a stored workflow's YAML (--json: and its canonical form)",
+	  cmd_workflow_show },
+	{ "workflow delete", "NAME",
+	  "forget a stored workflow", cmd_workflow_delete },
 	{ "token list", "[--json]",
 	  "list enrollment tokens (never their secret)", cmd_token_list },
 	{ "token revoke", "ID",
@@ -181,7 +192,12 @@ cli_usage_error(const struct cli *cli, const char *fmt, ...)
 int
 cli_transport_error(const struct cli *cli, int rc, const char *err)
 {
-	if (rc == HTTP_ERR_CONNECT && strcmp(err, strerror(EACCES)) == 0)
+	if (cli->url != NULL && rc == HTTP_ERR_CONNECT)
+		cli_warnx("cannot reach coordinator at %s: %s; is it running, "
+		    "with its HTTPS API on (api.port)?", cli->url, err);
+	else if (cli->url != NULL)
+		cli_warnx("coordinator at %s: %s", cli->url, err);
+	else if (rc == HTTP_ERR_CONNECT && strcmp(err, strerror(EACCES)) == 0)
 		cli_warnx("cannot reach coordinator at %s: %s; the API socket "
 		    "is for the coordinator's user only (run bora as that user)",
 		    cli_socket(cli), err);
@@ -210,7 +226,13 @@ cli_status_error(const struct http_response *resp)
 		detail = json_string_value(json_object_get(doc, "detail"));
 		code = json_string_value(json_object_get(doc, "error"));
 	}
-	if (detail != NULL)
+	if (resp->status == 401)
+		cli_warnx("the coordinator refused the operator token (HTTP 401 "
+		    "unauthorized): %s; give bora the token of "
+		    "bora-coordinator init: --token-file FILE, BORA_TOKEN or "
+		    "token_file in ~/.config/bora/config",
+		    detail ? detail : "no detail");
+	else if (detail != NULL)
 		cli_warnx("%s (HTTP %d %s)", detail, resp->status,
 		    code ? code : "");
 	else
@@ -256,6 +278,15 @@ cli_call(const struct cli *cli, const char *method, const char *path,
 	return CLI_OK;
 }
 
+void
+cli_print_compact(const json_t *v, const char *dflt)
+{
+	char *text = json_dumps(v, JSON_COMPACT);
+
+	printf("%s\n", text ? text : dflt);
+	free(text);
+}
+
 /* ---- option parsing ---------------------------------------------------- */
 
 /* Handle an option every command takes, or a getopt error. Returns -1 when
@@ -285,10 +316,12 @@ cli_getopt_reset(void)
 	opterr = 0;
 }
 
-/* A command that takes one step id and maybe --json. */
+/* --json and the common options; when json is NULL, --json is refused
+ * with refusal (NULL: "unknown option --json"). -1 to go on, else the exit
+ * status. */
 static int
-cli_parse_id(struct cli *cli, int argc, char **argv, int allow_json,
-    const char **id, int *json)
+cli_json_loop(struct cli *cli, int argc, char **argv, int *json,
+    const char *refusal)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -297,17 +330,48 @@ cli_parse_id(struct cli *cli, int argc, char **argv, int allow_json,
 	};
 	int c, rc;
 
-	*json = 0;
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == OPT_JSON && allow_json)
+		if (c == OPT_JSON && json != NULL)
 			*json = 1;
+		else if (c == OPT_JSON && refusal != NULL)
+			return cli_usage_error(cli, "%s", refusal);
 		else if (c == OPT_JSON)
-			return cli_usage_error(cli, "--json is not an option "
-			    "of this command");
+			return cli_usage_error(cli, "unknown option %s",
+			    argv[optind - 1]);
 		else if ((rc = cli_common_opt(cli, c, argv)) != -1)
 			return rc;
 	}
+	return -1;
+}
+
+int
+cli_json_opts(struct cli *cli, int argc, char **argv, int *json, int nargs,
+    const char *what)
+{
+	int rc;
+
+	if ((rc = cli_json_loop(cli, argc, argv, json, NULL)) != -1)
+		return rc;
+	if (nargs == 0 && optind != argc)
+		return cli_usage_error(cli, "unexpected argument %s",
+		    argv[optind]);
+	if (nargs == 1 && argc - optind != 1)
+		return cli_usage_error(cli, "expected one %s", what);
+	return -1;
+}
+
+/* A command that takes one step id and maybe --json. */
+static int
+cli_parse_id(struct cli *cli, int argc, char **argv, int allow_json,
+    const char **id, int *json)
+{
+	int rc;
+
+	*json = 0;
+	if ((rc = cli_json_loop(cli, argc, argv, allow_json ? json : NULL,
+	    "--json is not an option of this command")) != -1)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(cli, "expected one step id");
 	*id = argv[optind];
@@ -391,11 +455,6 @@ cli_labels(json_t *labels, char *buf, size_t n)
 static int
 cmd_agents(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		CLI_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const head[CLI_COLS] = {
 		"NAME", "ADDRESS", "VERSION", "CONNECTED", "LABELS"
 	};
@@ -404,18 +463,10 @@ cmd_agents(struct cli *cli, int argc, char **argv)
 	char (*cells)[CLI_COLS][256] = NULL;
 	char raw[1024];
 	size_t i, n, w[CLI_COLS];
-	int c, rc, json = 0, col;
+	int rc, json = 0, col;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == OPT_JSON)
-			json = 1;
-		else if ((rc = cli_common_opt(cli, c, argv)) != -1)
-			return rc;
-	}
-	if (optind != argc)
-		return cli_usage_error(cli, "unexpected argument %s",
-		    argv[optind]);
+	if ((rc = cli_json_opts(cli, argc, argv, &json, 0, NULL)) != -1)
+		return rc;
 
 	rc = cli_call(cli, "GET", "/v1/agents", NULL, 0, &resp,
 	    json ? NULL : &doc);
@@ -1076,7 +1127,9 @@ cli_usage(FILE *out)
 	size_t i;
 	int w;
 
-	fprintf(out, "usage: bora [--socket PATH] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: bora [--socket PATH | --url https://HOST:PORT "
+	    "[--token-file FILE | --token T] [--ca FILE]] COMMAND [ARGS]\n\n"
+	    "commands:\n");
 	for (i = 0; i < CLI_N_CMDS; i++) {
 		w = fprintf(out, "  %s %s", cli_cmds[i].name, cli_cmds[i].args);
 		if (w > 40)
@@ -1086,7 +1139,10 @@ cli_usage(FILE *out)
 		fprintf(out, "%s\n", cli_cmds[i].help);
 	}
 	fprintf(out, "\n"
-	    "The coordinator is reached at --socket PATH, else $BORA_SOCKET, else\n"
+	    "The coordinator is reached at --url (HTTPS, with the operator token\n"
+	    "of --token-file, --token, $BORA_TOKEN or $BORA_TOKEN_FILE, and the\n"
+	    "CA of --ca or $BORA_CA), else $BORA_URL, else --socket PATH, else\n"
+	    "$BORA_SOCKET, else url/socket in ~/.config/bora/config, else\n"
 	    "%s. --json prints the API's JSON as it is.\n"
 	    "step run exits with the script's exit code when it failed, 124 on\n"
 	    "timeout, 1 on other failures, 2 on usage errors.\n"
@@ -1160,7 +1216,7 @@ cmd_help(struct cli *cli, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct cli cli = { NULL, NULL };
+	struct cli cli = { NULL, NULL, NULL, NULL, NULL, NULL };
 	const struct cli_cmd *c;
 	int i, words;
 
@@ -1170,6 +1226,8 @@ main(int argc, char **argv)
 			cli.socket = argv[++i];
 		else if (strncmp(argv[i], "--socket=", 9) == 0)
 			cli.socket = argv[i] + 9;
+		else if (cli_global_opt(&cli, argc, argv, &i))
+			continue;
 		else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			cli_usage(stdout);
@@ -1184,9 +1242,12 @@ main(int argc, char **argv)
 		cli_usage(stderr);
 		return CLI_USAGE;
 	}
+	if ((words = cli_endpoint_setup(&cli)) != CLI_OK)
+		return words;
 	c = cli_find(argc - i, argv + i, &words);
 	if (c == NULL) {
 		if (strcmp(argv[i], "step") == 0 ||
+		    strcmp(argv[i], "workflow") == 0 ||
 		    strcmp(argv[i], "execution") == 0) {
 			fprintf(stderr, "bora: %s needs a subcommand:\n",
 			    argv[i]);

@@ -333,28 +333,15 @@ cli_show_print(const json_t *x)
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		CLI_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct http_response resp;
 	char path[CLI_OPS_PATH];
 	json_t *x = NULL;
-	int c, rc, json = 0;
+	int rc, json = 0;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == OPT_JSON)
-			json = 1;
-		else if ((rc = cli_common_opt(cli, c, argv)) != -1)
-			return rc;
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(cli, "expected one execution id");
-	if (!cli_exec_id_valid(argv[optind]))
-		return cli_usage_error(cli, "\"%s\" is not an execution id",
-		    argv[optind]);
+	if ((rc = cli_json_opts(cli, argc, argv, &json, 1,
+	    "execution id")) != -1 ||
+	    (rc = cli_exec_id_check(cli, argv[optind])) != -1)
+		return rc;
 	memset(&resp, 0, sizeof(resp));
 	snprintf(path, sizeof(path), "/v1/executions/%s", argv[optind]);
 	rc = cli_call(cli, "GET", path, NULL, 0, &resp, &x);
@@ -618,9 +605,8 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 		    "maybe a task name");
 	l.exec = argv[optind];
 	l.task = argc - optind == 2 ? argv[optind + 1] : NULL;
-	if (!cli_exec_id_valid(l.exec))
-		return cli_usage_error(cli, "\"%s\" is not an execution id",
-		    l.exec);
+	if ((rc = cli_exec_id_check(cli, l.exec)) != -1)
+		return rc;
 	memset(&resp, 0, sizeof(resp));
 	snprintf(path, sizeof(path), "/v1/executions/%s", l.exec);
 	if ((rc = cli_call(cli, "GET", path, NULL, 0, &resp, &x)) != CLI_OK)

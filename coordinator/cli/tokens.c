@@ -163,12 +163,9 @@ cmd_token_create(struct cli *cli, int argc, char **argv)
 	memset(&resp, 0, sizeof(resp));
 	rc = cli_call(cli, "POST", "/v1/tokens", body, body ? strlen(body) : 0,
 	    &resp, &x);
-	if (rc == CLI_OK && json) {
-		char *text = json_dumps(x, JSON_COMPACT);
-
-		printf("%s\n", text ? text : "{}");
-		free(text);
-	} else if (rc == CLI_OK) {
+	if (rc == CLI_OK && json)
+		cli_print_compact(x, "{}");
+	else if (rc == CLI_OK) {
 		printf("id:      %s\n", cli_clean(cli_exec_str(x, "id", "?"),
 		    cell, sizeof(cell)));
 		printf("token:   %s\n", cli_clean(cli_exec_str(x, "token", "?"),
@@ -213,36 +210,19 @@ cli_tokens_labels_text(const json_t *labels, char *buf, size_t n)
 int
 cmd_token_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		CLI_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct http_response resp;
 	json_t *x = NULL, *t;
 	char a[64], b[80], l[256], e[32], st[16];
 	size_t i;
-	int c, rc, json = 0;
+	int rc, json = 0;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == OPT_JSON)
-			json = 1;
-		else if ((rc = cli_common_opt(cli, c, argv)) != -1)
-			return rc;
-	}
-	if (optind != argc)
-		return cli_usage_error(cli, "unexpected argument %s",
-		    argv[optind]);
+	if ((rc = cli_json_opts(cli, argc, argv, &json, 0, NULL)) != -1)
+		return rc;
 	memset(&resp, 0, sizeof(resp));
 	rc = cli_call(cli, "GET", "/v1/tokens", NULL, 0, &resp, &x);
-	if (rc == CLI_OK && json) {
-		char *text = json_dumps(json_object_get(x, "tokens"),
-		    JSON_COMPACT);
-
-		printf("%s\n", text ? text : "[]");
-		free(text);
-	} else if (rc == CLI_OK) {
+	if (rc == CLI_OK && json)
+		cli_print_compact(json_object_get(x, "tokens"), "[]");
+	else if (rc == CLI_OK) {
 		printf("%-21s %-8s %-5s %-20s %-16s %s\n", "ID", "STATE", "USES",
 		    "EXPIRES", "NAME", "LABELS");
 		json_array_foreach(json_object_get(x, "tokens"), i, t) {
@@ -272,16 +252,10 @@ cli_tokens_one(struct cli *cli, int argc, char **argv, const char *method,
 	struct http_response resp;
 	json_t *x = NULL;
 	char path[256];
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":",
-	    (const struct option[]){ CLI_COMMON_OPTS, { NULL, 0, NULL, 0 } },
-	    NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != -1)
-			return rc;
-	if (argc - optind != 1)
-		return cli_usage_error(cli, "expected one %s", what);
+	if ((rc = cli_json_opts(cli, argc, argv, NULL, 1, what)) != -1)
+		return rc;
 	if (!bora_name_valid(argv[optind]))
 		return cli_usage_error(cli, "'%s' is not a %s", argv[optind],
 		    what);

@@ -272,25 +272,16 @@ watch_event(const char *line, size_t len, void *ctx)
 int
 cmd_watch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct watch w;
 	json_t *x = NULL;
 	const char *state, *info;
 	char dur[32];
-	int c, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-		if ((rc = cli_common_opt(cli, c, argv)) != -1)
-			return rc;
-	if (argc - optind != 1)
-		return cli_usage_error(cli, "expected one execution id");
-	if (!cli_exec_id_valid(argv[optind]))
-		return cli_usage_error(cli, "\"%s\" is not an execution id",
-		    argv[optind]);
+	if ((rc = cli_json_opts(cli, argc, argv, NULL, 1,
+	    "execution id")) != -1 ||
+	    (rc = cli_exec_id_check(cli, argv[optind])) != -1)
+		return rc;
 	memset(&w, 0, sizeof(w));
 	w.cli = cli;
 	w.id = argv[optind];

@@ -454,6 +454,17 @@ class BoraTestCase(unittest.TestCase):
                 return p
             n += 1
 
+    def coordinator_init(self):
+        """`bora-coordinator init` into self.cdir (TMP/coordinator) for HOST
+        and localhost; checks it exits 0 and returns the CompletedProcess."""
+        self.cdir = os.path.join(self.tmp, "coordinator")
+        r = subprocess.run([binary("bora-coordinator"), "init", self.cdir,
+                            "--ip", HOST, "--dns", "localhost"],
+                           capture_output=True, text=True, timeout=60,
+                           env=child_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r
+
     # -- daemons
     def start_coordinator(self, port=None, extra=(), wait=True, state_dir=None):
         """Start bora-coordinator on 127.0.0.1:port (self.port by default)
@@ -522,6 +533,21 @@ class BoraTestCase(unittest.TestCase):
 
     def all_logs(self):
         return "\n".join(d.log_tail() for d in self.daemons)
+
+    def assert_enroll_only(self, ca, name):
+        """Without a client certificate the TLS handshake succeeds, but a
+        hello as `name` gets the error enroll_only and the connection closed."""
+        c = WSClient(self.port, ca=ca)
+        c.connect()
+        try:
+            c.send_json({"type": "hello", "name": name, "version": "x"})
+            m = c.recv_json()
+            self.assertEqual(m.get("type"), "error", m)
+            self.assertEqual(m.get("code"), "enroll_only", m)
+            with self.assertRaises((WSClosed, OSError)):
+                c.recv(timeout=10)
+        finally:
+            c.close()
 
     # -- the CLI
     def cli(self, *args, input=None, timeout=STEP_TIMEOUT):

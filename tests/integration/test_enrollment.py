@@ -20,7 +20,7 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, Daemon, WSClient, WSClosed  # noqa: E402
+from harness import Api, Daemon, WSClient  # noqa: E402
 
 
 class Enrollment(harness.BoraTestCase):
@@ -28,12 +28,7 @@ class Enrollment(harness.BoraTestCase):
     def setUp(self):
         super().setUp()
         self.tokens = []            # every plain token seen, for the leak check
-        self.cdir = os.path.join(self.tmp, "coordinator")
-        r = subprocess.run([harness.binary("bora-coordinator"), "init", self.cdir,
-                            "--ip", harness.HOST, "--dns", "localhost"],
-                           capture_output=True, text=True, timeout=60,
-                           env=harness.child_env())
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.coordinator_init()
         self.assertIsNone(harness.sanitizer_report(r.stderr), r.stderr)
         m = re.search(r"CA fingerprint \(sha256\): ([0-9A-F:]{95})", r.stdout)
         self.assertIsNotNone(m, r.stdout)
@@ -247,17 +242,7 @@ class Enrollment(harness.BoraTestCase):
 
     def test_no_certificate_only_enroll(self):
         self.enrolled_agent("ok")
-        c = WSClient(self.port, ca=os.path.join(self.cdir, "ca.crt"))
-        c.connect()
-        try:
-            c.send_json({"type": "hello", "name": "ok", "version": "x"})
-            m = c.recv_json()
-            self.assertEqual(m.get("type"), "error", m)
-            self.assertEqual(m.get("code"), "enroll_only", m)
-            with self.assertRaises((WSClosed, OSError)):
-                c.recv(timeout=10)
-        finally:
-            c.close()
+        self.assert_enroll_only(os.path.join(self.cdir, "ca.crt"), "ok")
         self.coord.wait_log(r"enrollment refused .*code=enroll_only")
         self.assertEqual(self.api.agents(), ["ok"])
         # a foreign CA's certificate is still refused at the handshake

@@ -150,12 +150,13 @@ class Executions(harness.BoraTestCase):
         st, doc = self.start(BAD_WF, file="bad.yaml")
         self.assertEqual(st, 400, doc)
         self.assertEqual(doc["error"], "invalid_workflow")
-        self.assertEqual(doc["errors"], ["bad.yaml:8:7: unknown task attribute 'bogus'"])
-        self.assertEqual(doc["detail"], doc["errors"][0])
+        self.assertEqual(doc["errors"], [{"file": "bad.yaml", "line": 8, "column": 7, "message": "unknown task attribute 'bogus'"}])
+        self.assertEqual(doc["detail"], "bad.yaml:8:7: unknown task attribute 'bogus'")
         # Broken YAML too, named "workflow" when the client gives no file.
         st, doc = self.start("greet: [1,\n")
         self.assertEqual(st, 400, doc)
-        self.assertRegex(doc["errors"][0], r"^workflow:\d+:\d+: ")
+        self.assertEqual(doc["errors"][0]["file"], "workflow")
+        self.assertGreater(doc["errors"][0]["line"], 0)
         # Request errors are bad_request.
         st, doc = self.start(ECHO_WF, input={"nope": 1})
         self.assertEqual(st, 400, doc)

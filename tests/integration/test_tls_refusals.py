@@ -87,17 +87,7 @@ class TlsRefusals(harness.BoraTestCase):
         how an agent enrolls), but anything except enroll is refused with
         an error and the connection closed, logged; never a welcome."""
         before = self.refusals()
-        c = WSClient(self.port, ca=self.ca)
-        c.connect()
-        try:
-            c.send_json({"type": "hello", "name": "local", "version": "x"})
-            m = c.recv_json()
-            self.assertEqual(m.get("type"), "error", m)
-            self.assertEqual(m.get("code"), "enroll_only", m)
-            with self.assertRaises((WSClosed, OSError)):
-                c.recv(timeout=10)
-        finally:
-            c.close()
+        self.assert_enroll_only(self.ca, "local")
         self.assertEqual(self.api.agents(), ["local"])
         harness.wait_for(lambda: self.refusals() > before, 10,
                          "a refusal line in the coordinator log", on_fail=self.coord.log_tail)

@@ -1,0 +1,101 @@
+/*
+ * api_auth.c: who may use the operator API (docs/security.md).
+ *
+ * On the unix socket (vhost "api"), the socket's mode 0600 decides: whoever
+ * can connect is an operator. On the HTTPS vhost (API_VHOST_HTTPS, config
+ * api.listen / api.port) every request carries "Authorization: Bearer
+ * TOKEN" with the operator token, whose sha256 the store keeps (tokens.c
+ * compares in constant time). A refusal is 401 {"error":"unauthorized"},
+ * logged with the peer address and the reason, never the token.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "api_int.h"
+#include "log.h"
+#include "tokens.h"
+
+#define API_AUTH_MAX  512          /* longer Authorization headers: refused */
+
+#if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || defined(LWS_ROLE_H2)
+#define API_AUTH_HDR    WSI_TOKEN_HTTP_WWW_AUTHENTICATE
+#define API_AUTH_HDR_V  "Bearer realm=\"bora\""
+#else
+#define API_AUTH_HDR    0
+#define API_AUTH_HDR_V  NULL
+#endif
+
+static int
+api_on_https(struct lws *wsi)
+{
+	struct lws_vhost *vh = lws_get_vhost(wsi);
+	const char *name = vh ? lws_get_vhost_name(vh) : NULL;
+
+	return name != NULL && strcmp(name, API_VHOST_HTTPS) == 0;
+}
+
+/* The token of "Authorization: Bearer TOKEN" into tok, or why not. */
+static int
+api_bearer(struct lws *wsi, char *tok, size_t toklen, char *why, size_t whylen)
+{
+	char hdr[API_AUTH_MAX + 1];
+	const char *p;
+	int n;
+
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n <= 0) {
+		snprintf(why, whylen, "no Authorization header");
+		return -1;
+	}
+	if (n > API_AUTH_MAX || lws_hdr_copy(wsi, hdr, sizeof(hdr),
+	    WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
+		snprintf(why, whylen, "Authorization header too long");
+		return -1;
+	}
+	if (strncasecmp(hdr, "Bearer ", 7) != 0) {
+		snprintf(why, whylen, "Authorization is not a Bearer token");
+		OPENSSL_cleanse(hdr, sizeof(hdr));
+		return -1;
+	}
+	for (p = hdr + 7; *p == ' '; p++)
+		;
+	n = snprintf(tok, toklen, "%s", p);
+	OPENSSL_cleanse(hdr, sizeof(hdr));
+	while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+		tok[--n] = '\0';
+	if (n <= 0 || (size_t)n >= toklen) {
+		snprintf(why, whylen, "empty or oversized Bearer token");
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_auth_check(struct api_session *ss)
+{
+	char tok[API_AUTH_MAX + 1], why[160], addr[64] = "?", q[128];
+	int rc;
+
+	if (!api_on_https(ss->wsi))
+		return 0;              /* the unix socket: its mode decides */
+	rc = api_bearer(ss->wsi, tok, sizeof(tok), why, sizeof(why));
+	if (rc == 0)
+		rc = tokens_operator_check(tok, why, sizeof(why));
+	OPENSSL_cleanse(tok, sizeof(tok));
+	if (rc == 0)
+		return 0;
+	lws_get_peer_simple(ss->wsi, addr, sizeof(addr));
+	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.') != NULL)
+		memmove(addr, addr + 7, strlen(addr + 7) + 1);   /* as IPv4 */
+	log_warnx("api", "refused request addr=%s method=%s path=%s "
+	    "reason=\"%s\"", addr, ss->method,
+	    bora_log_quote(ss->path, q, sizeof(q)), why);
+	ss->close_after = 1;
+	return api_error_h(ss, 401, "unauthorized", API_AUTH_HDR, API_AUTH_HDR_V,
+	    "%s; the HTTPS API takes \"Authorization: Bearer TOKEN\" with "
+	    "the operator token", why) ? -1 : 1;
+}
