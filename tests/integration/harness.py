@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import ssl
+import stat
 import struct
 import subprocess
 import sys
@@ -568,6 +569,33 @@ class BoraTestCase(unittest.TestCase):
         events = self.api.events(sid)
         res = self.api.wait_done(sid)
         return sid, events, res
+
+    def assert_secrets_confined(self, secrets, allowed=()):
+        """Walk everything the test's daemons wrote (state directories,
+        logs, agents' work): none of secrets (strings) in a log, and a file
+        holding one is readable by its owner only. allowed: paths the test
+        itself asked a step to write a secret to. Returns the files that
+        held one, so a test can also assert where secrets are kept."""
+        held = []
+        for root, dirs, files in os.walk(self.tmp):
+            for fn in files:
+                p = os.path.join(root, fn)
+                try:
+                    st = os.lstat(p)
+                    if not stat.S_ISREG(st.st_mode) or p in allowed:
+                        continue
+                    with open(p, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                for s in secrets:
+                    if s.encode() not in data:
+                        continue
+                    held.append(p)
+                    self.assertFalse(p.endswith(".log"), "secret in log %s" % p)
+                    self.assertEqual(st.st_mode & 0o077, 0,
+                                     "secret in %s, mode %o" % (p, st.st_mode))
+        return held
 
     # -- teardown
     def _cleanup(self):

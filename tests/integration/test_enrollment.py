@@ -12,7 +12,6 @@ or a world-readable file."""
 import json
 import os
 import re
-import stat
 import subprocess
 import sys
 import time
@@ -111,23 +110,7 @@ class Enrollment(harness.BoraTestCase):
 
     def assert_no_token_leak(self):
         """No token in any log; none in a file anyone may read."""
-        for root, dirs, files in os.walk(self.tmp):
-            for fn in files:
-                p = os.path.join(root, fn)
-                try:
-                    st = os.lstat(p)
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    with open(p, "rb") as f:
-                        data = f.read()
-                except OSError:
-                    continue
-                for tok in self.tokens:
-                    if tok.encode() not in data:
-                        continue
-                    self.assertFalse(p.endswith(".log"), "token in log %s" % p)
-                    self.assertEqual(st.st_mode & 0o077, 0,
-                                     "token in %s, mode %o" % (p, st.st_mode))
+        self.assert_secrets_confined(self.tokens)
 
     # -- tests
     def test_init_files(self):

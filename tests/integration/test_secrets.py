@@ -108,6 +108,11 @@ class Secrets(harness.BoraTestCase):
             shown.append(r.stdout + r.stderr)
         self.assertIn("the password is ******", shown[-3])
         self.everything_shown(shown)
+        # state directories: the store keeps the input (to run the step
+        # after a restart) but readable by the coordinator's user only
+        held = self.assert_secrets_confined([SECRET], allowed=(dest,))
+        coord = os.path.join(self.tmp, "coordinator")
+        self.assertTrue(any(p.startswith(coord) for p in held), held)
         # the coordinator logged the output, masked
         self.assertGreaterEqual(self.coord.count(r"line=.*the password is \*\*\*\*\*\*"), 1)
 
@@ -133,6 +138,7 @@ class Secrets(harness.BoraTestCase):
         r = self.cli("step", "events", sid)
         shown.append(r.stdout + r.stderr)
         self.everything_shown(shown)
+        self.assert_secrets_confined([STEP_SECRET], allowed=(dest,))
 
     def test_secret_inputs_must_name_inputs(self):
         st, body = self.api.request("POST", "/v1/steps", {
