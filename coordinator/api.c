@@ -46,7 +46,6 @@
 #define API_DEFAULT_TIMEOUT 600
 #define API_MAX_INPUT_NAME  128
 
-static int api_agents_list(struct api_session *ss);
 static int api_steps_create(struct api_session *ss);
 static int api_step_get(struct api_session *ss);
 static int api_step_events(struct api_session *ss);
@@ -347,55 +346,7 @@ api_write_events(struct api_session *ss)
 
 /* ---- handlers ---------------------------------------------------------- */
 
-struct api_agent_list {
-	struct coord_agent **v;
-	size_t n, cap;
-};
-
-static void
-api_agent_collect(struct coord_agent *a, void *ctx)
-{
-	struct api_agent_list *l = ctx;
-
-	if (l->n < l->cap)
-		l->v[l->n++] = a;
-}
-
-static int
-api_agent_cmp(const void *a, const void *b)
-{
-	const struct coord_agent *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
-
-/* GET /v1/agents -> {"agents": [agent_to_json, ...]} sorted by name */
-static int
-api_agents_list(struct api_session *ss)
-{
-	struct api_agent_list l = { NULL, 0, registry_count() };
-	json_t *arr, *o;
-	size_t i;
-
-	if (l.cap > 0 && (l.v = calloc(l.cap, sizeof(*l.v))) == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	if (l.cap > 0) {
-		registry_foreach(api_agent_collect, &l);
-		qsort(l.v, l.n, sizeof(*l.v), api_agent_cmp);
-	}
-	arr = json_array();
-	for (i = 0; arr != NULL && i < l.n; i++) {
-		o = agent_to_json(l.v[i]);
-		if (o == NULL || json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	free(l.v);
-	if (arr == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, json_pack("{s:o}", "agents", arr), 0, NULL);
-}
+/* GET /v1/agents and /v1/agents/NAME: api_ops.c */
 
 static int
 api_kind_valid(const char *s)

@@ -7,6 +7,15 @@
  * TOKEN" with the operator token, whose sha256 the store keeps (tokens.c
  * compares in constant time). A refusal is 401 {"error":"unauthorized"},
  * logged with the peer address and the reason, never the token.
+ *
+ * Refusals are counted per source address (ratelimit.c, the rule of the
+ * enrollment tokens): API_AUTH_RL_FAILS within API_AUTH_RL_WINDOW_S, and
+ * every request from that address is answered 429 "rate_limited" with
+ * Retry-After for API_AUTH_RL_BLOCK_S, right token or not.
+ *
+ * The operator token's hash is read from the store at start; after SIGHUP
+ * (`bora-coordinator operator-token rotate` sends it) it is read again
+ * before the next request is checked (tokens_operator_reload()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +25,18 @@
 
 #include "api.h"
 #include "api_int.h"
+#include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "tokens.h"
 
 #define API_AUTH_MAX  512          /* longer Authorization headers: refused */
+#define API_AUTH_RL_FAILS     5
+#define API_AUTH_RL_WINDOW_S  60
+#define API_AUTH_RL_BLOCK_S   60
+
+static struct ratelimit api_auth_rl;
+static int api_auth_rl_ready;
 
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || defined(LWS_ROLE_H2)
 #define API_AUTH_HDR    WSI_TOKEN_HTTP_WWW_AUTHENTICATE
@@ -74,26 +91,68 @@ api_bearer(struct lws *wsi, char *tok, size_t toklen, char *why, size_t whylen)
 	return 0;
 }
 
+/* The peer's address without its port; an IPv4-mapped one as IPv4. */
+static void
+api_auth_peer(struct lws *wsi, char *addr, size_t n)
+{
+	snprintf(addr, n, "?");
+	lws_get_peer_simple(wsi, addr, n);
+	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.') != NULL)
+		memmove(addr, addr + 7, strlen(addr + 7) + 1);
+	if (addr[0] == '\0')
+		snprintf(addr, n, "?");
+}
+
+/* 429 for an address over the limit; blocked_ms > 0 is how long still. */
+static int
+api_auth_blocked(struct api_session *ss, const char *addr, int64_t blocked_ms)
+{
+	char q[128], retry[24];
+	long long s = (long long)((blocked_ms + 999) / 1000);
+
+	snprintf(retry, sizeof(retry), "%lld", s);
+	log_warnx("api", "refused request addr=%s method=%s path=%s "
+	    "reason=\"rate limited: too many refused operator tokens\" "
+	    "retry_after_s=%lld", addr, ss->method,
+	    bora_log_quote(ss->path, q, sizeof(q)), s);
+	ss->close_after = 1;
+	return api_error_h(ss, 429, "rate_limited", WSI_TOKEN_HTTP_RETRY_AFTER,
+	    retry, "too many refused operator tokens from %s; try again in "
+	    "%lld s", addr, s) ? -1 : 1;
+}
+
 int
 api_auth_check(struct api_session *ss)
 {
-	char tok[API_AUTH_MAX + 1], why[160], addr[64] = "?", q[128];
+	char tok[API_AUTH_MAX + 1], why[160], addr[64], q[128];
+	int64_t now, blocked;
 	int rc;
 
 	if (!api_on_https(ss->wsi))
 		return 0;              /* the unix socket: its mode decides */
+	if (!api_auth_rl_ready) {
+		ratelimit_init(&api_auth_rl, API_AUTH_RL_FAILS,
+		    API_AUTH_RL_WINDOW_S, API_AUTH_RL_BLOCK_S);
+		api_auth_rl_ready = 1;
+	}
+	api_auth_peer(ss->wsi, addr, sizeof(addr));
+	now = bora_wall_ms();
+	if ((blocked = ratelimit_blocked(&api_auth_rl, addr, now)) > 0)
+		return api_auth_blocked(ss, addr, blocked);
+	tokens_operator_reload_if_asked();
 	rc = api_bearer(ss->wsi, tok, sizeof(tok), why, sizeof(why));
 	if (rc == 0)
 		rc = tokens_operator_check(tok, why, sizeof(why));
 	OPENSSL_cleanse(tok, sizeof(tok));
 	if (rc == 0)
 		return 0;
-	lws_get_peer_simple(ss->wsi, addr, sizeof(addr));
-	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.') != NULL)
-		memmove(addr, addr + 7, strlen(addr + 7) + 1);   /* as IPv4 */
 	log_warnx("api", "refused request addr=%s method=%s path=%s "
 	    "reason=\"%s\"", addr, ss->method,
 	    bora_log_quote(ss->path, q, sizeof(q)), why);
+	if (ratelimit_fail(&api_auth_rl, addr, now))
+		log_warnx("api", "rate limiting operator token addr=%s "
+		    "failures=%d window_s=%d blocked_s=%d", addr,
+		    API_AUTH_RL_FAILS, API_AUTH_RL_WINDOW_S, API_AUTH_RL_BLOCK_S);
 	ss->close_after = 1;
 	return api_error_h(ss, 401, "unauthorized", API_AUTH_HDR, API_AUTH_HDR_V,
 	    "%s; the HTTPS API takes \"Authorization: Bearer TOKEN\" with "

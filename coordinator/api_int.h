@@ -129,7 +129,8 @@ int api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
     struct dsl_errors *errs, char *err, size_t errlen);
 
 /* api_auth.c: 0 when the request may go on (unix socket, or HTTPS with
- * the operator token); else answered 401: 1, or -1 to hang up. */
+ * the operator token); else answered 401 (or 429 when the address is rate
+ * limited): 1, or -1 to hang up. */
 int api_auth_check(struct api_session *ss);
 
 /* api_workflows.c: stored workflows. */
@@ -152,6 +153,7 @@ int api_exec_resume(struct api_session *ss);
 int api_exec_list(struct api_session *ss);
 int api_exec_tasks(struct api_session *ss);
 int api_step_output(struct api_session *ss);
+int api_agents_list(struct api_session *ss);
 int api_agent_get(struct api_session *ss);
 
 /* api_tokens.c: enrollment tokens and revocation. */

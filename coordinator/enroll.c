@@ -16,12 +16,12 @@
 #include "msg.h"
 #include "persist.h"
 #include "pki.h"
+#include "ratelimit.h"
 #include "registry.h"
 #include "store.h"
 #include "tls_identity.h"
 #include "tokens.h"
 
-#define ENROLL_RL_SLOTS     256     /* source addresses remembered */
 #define ENROLL_IDLE_S       30      /* an enrollment connection's life */
 
 struct enroll_conn {
@@ -36,14 +36,6 @@ struct enroll_conn {
 	struct enroll_conn *next;
 };
 
-struct enroll_rl {
-	char ip[64];
-	int64_t window_ms;         /* start of the failures' window */
-	int64_t blocked_until_ms;
-	int64_t last_ms;
-	int fails;
-};
-
 static struct {
 	struct store *store;
 	X509 *ca;                  /* NULL: enrollment disabled */
@@ -53,7 +45,7 @@ static struct {
 	                              enrolled_ms, revoked_ms} */
 	json_t *revoked;           /* serial -> revoked_ms */
 	struct enroll_conn *waiting;
-	struct enroll_rl rl[ENROLL_RL_SLOTS];
+	struct ratelimit rl;       /* refused tokens per source address */
 } en;
 
 /* ---- start -------------------------------------------------------------- */
@@ -138,6 +130,8 @@ enroll_init(const struct coord_config *cfg, struct store *s, char *err,
     size_t errlen)
 {
 	en.store = s;
+	ratelimit_init(&en.rl, ENROLL_RL_FAILS, ENROLL_RL_WINDOW_S,
+	    ENROLL_RL_BLOCK_S);
 	en.agents = json_object();
 	en.revoked = json_object();
 	if (en.agents == NULL || en.revoked == NULL) {
@@ -172,54 +166,21 @@ enroll_serial_revoked(const char *serial)
 	return en.revoked != NULL && json_object_get(en.revoked, serial) != NULL;
 }
 
-/* ---- the rate limit ----------------------------------------------------- */
-
-static struct enroll_rl *
-enroll_rl_find(const char *ip, int create)
-{
-	struct enroll_rl *oldest = &en.rl[0];
-	size_t i;
-
-	for (i = 0; i < ENROLL_RL_SLOTS; i++) {
-		if (strcmp(en.rl[i].ip, ip) == 0)
-			return &en.rl[i];
-		if (en.rl[i].last_ms < oldest->last_ms)
-			oldest = &en.rl[i];
-	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->ip, sizeof(oldest->ip), "%s", ip);
-	return oldest;
-}
+/* ---- the rate limit (ratelimit.c) ------------------------------------ */
 
 static int
 enroll_rl_blocked(const char *ip)
 {
-	struct enroll_rl *r = enroll_rl_find(ip, 0);
-
-	return r != NULL && r->blocked_until_ms > bora_wall_ms();
+	return ratelimit_blocked(&en.rl, ip, bora_wall_ms()) > 0;
 }
 
 static void
 enroll_rl_fail(const char *ip)
 {
-	struct enroll_rl *r = enroll_rl_find(ip, 1);
-	int64_t now = bora_wall_ms();
-
-	r->last_ms = now;
-	if (now - r->window_ms > ENROLL_RL_WINDOW_S * 1000) {
-		r->window_ms = now;
-		r->fails = 0;
-	}
-	if (++r->fails >= ENROLL_RL_FAILS) {
-		r->blocked_until_ms = now + ENROLL_RL_BLOCK_S * 1000;
+	if (ratelimit_fail(&en.rl, ip, bora_wall_ms()))
 		log_warnx("enroll", "rate limiting enrollment addr=%s failures=%d "
-		    "window_s=%d blocked_s=%d", ip, r->fails, ENROLL_RL_WINDOW_S,
-		    ENROLL_RL_BLOCK_S);
-		r->fails = 0;
-		r->window_ms = now;
-	}
+		    "window_s=%d blocked_s=%d", ip, ENROLL_RL_FAILS,
+		    ENROLL_RL_WINDOW_S, ENROLL_RL_BLOCK_S);
 }
 
 /* ---- answers ------------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* main.c: bora-coordinator, the daemon that pushes steps to agents and runs
  * workflows over them. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +13,39 @@
 #include "persist.h"
 #include "server.h"
 #include "steps.h"
+#include "tokens.h"
+
+/* SIGHUP: read the operator token's hash from the store again (after
+ * `bora-coordinator operator-token rotate`), before the next request. */
+static void
+main_on_hup(int sig)
+{
+	(void)sig;
+	tokens_operator_reload_ask();
+}
 
 int
 main(int argc, char **argv)
 {
 	struct coord_config cfg;
+	struct sigaction sa;
 	char err[512];
 	int rc;
 
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return coord_init_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "operator-token") == 0)
+		return coord_operator_token_main(argc - 1, argv + 1);
 	if (coord_config_load(&cfg, argc, argv) != 0)
 		return 2;
 	bora_log_init((enum bora_log_level)bora_log_level_parse(cfg.log_level),
 	    (enum bora_log_format)bora_log_format_parse(cfg.log_format));
 	steps_set_log_output(cfg.log_step_output);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGHUP, &sa, NULL);
 	rc = server_start(&cfg);
 	if (rc == 0)
 		rc = engine_glue_init(server_context());

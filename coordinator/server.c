@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "api.h"
@@ -589,6 +590,88 @@ server_prepare_state_dir(const char *dir)
 	return 0;
 }
 
+/* The HTTPS API's connections are the API's (api.c), but a failed TLS
+ * handshake never reaches it: lws 4.1 hands LWS_CALLBACK_SSL_INFO to the
+ * accepted connection's protocol, so the HTTPS vhost gets a copy of the
+ * API protocol whose callback logs those first. */
+static lws_callback_function *server_api_callback;
+
+/* The SSL object's ex_data slot for the peer's address, taken when the
+ * handshake starts: a client that refused our certificate has often closed
+ * its socket (getpeername() fails) by the time its alert is read. */
+static int server_api_addr_idx = -1;
+
+static void
+server_api_addr_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+/*
+ * SSL_CB_HANDSHAKE_START: keep the peer's address. SSL_CB_ACCEPT_EXIT:
+ * SSL_accept() returned; ret <= 0 is a wait for more bytes (not logged) or
+ * the handshake's failure (logged, with the peer's address and OpenSSL's
+ * reason: a plain-HTTP client, an alert from a client that refused our
+ * certificate, no shared protocol...).
+ */
+static void
+server_api_tls_info(struct lws *wsi, const struct lws_ssl_info *si)
+{
+	SSL *ssl = lws_get_ssl(wsi);
+	unsigned long e;
+	const char *why, *kept;
+	char addr[64];
+	int err;
+
+	if (ssl == NULL)
+		return;
+	kept = server_api_addr_idx >= 0 ? SSL_get_ex_data(ssl,
+	    server_api_addr_idx) : NULL;
+	if (si->where & SSL_CB_HANDSHAKE_START) {
+		char *copy;
+
+		if (kept != NULL || server_api_addr_idx < 0)
+			return;
+		ssl_peer_addr(ssl, addr, sizeof(addr));
+		if ((copy = strdup(addr)) != NULL &&
+		    SSL_set_ex_data(ssl, server_api_addr_idx, copy) != 1)
+			free(copy);
+		return;
+	}
+	if (!(si->where & SSL_CB_EXIT) || !(si->where & SSL_ST_ACCEPT) ||
+	    si->ret > 0)
+		return;
+	err = SSL_get_error(ssl, si->ret);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return;
+	e = ERR_peek_error();          /* left for lws to clear */
+	why = e != 0 ? ERR_reason_error_string(e) : NULL;
+	if (kept != NULL)
+		snprintf(addr, sizeof(addr), "%s", kept);
+	else
+		ssl_peer_addr(ssl, addr, sizeof(addr));
+	log_warnx("api", "refused connection addr=%s reason=\"tls handshake "
+	    "failed: %s\"", addr, why ? why : "the client closed the "
+	    "connection");
+}
+
+static int
+server_api_https_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	if (reason == LWS_CALLBACK_SSL_INFO) {
+		server_api_tls_info(wsi, in);
+		return 0;
+	}
+	return server_api_callback(wsi, reason, user, in, len);
+}
+
 /* The operator API over HTTPS (api.port): the same protocol as the unix
  * socket, with the coordinator's certificate; no client certificate, the
  * operator token instead (api_auth.c). */
@@ -596,14 +679,25 @@ static int
 server_api_https(const struct coord_config *cfg,
     const struct lws_protocols *protocols)
 {
+	static struct lws_protocols https_list[2];   /* lws keeps the pointer */
 	struct lws_context_creation_info info;
 	const char *iface = cfg->api_listen ? cfg->api_listen : cfg->listen;
 
+	memset(https_list, 0, sizeof(https_list));
+	https_list[0] = protocols[0];
+	server_api_callback = protocols[0].callback;
+	https_list[0].callback = server_api_https_callback;
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = API_VHOST_HTTPS;
 	info.port = (int)cfg->api_port;
 	info.iface = iface;
-	info.protocols = protocols;
+	info.protocols = https_list;
+	/* lws passes events whose bits meet the mask: not every state
+	 * (SSL_CB_ACCEPT_EXIT would let SSL_CB_ACCEPT_LOOP through too) */
+	info.ssl_info_event_mask = SSL_CB_HANDSHAKE_START | SSL_CB_EXIT;
+	if (server_api_addr_idx < 0)
+		server_api_addr_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    server_api_addr_free);
 	info.ssl_cert_filepath = cfg->tls_cert;
 	info.ssl_private_key_filepath = cfg->tls_key;
 	info.alpn = "http/1.1";

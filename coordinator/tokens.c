@@ -1,4 +1,5 @@
 /* tokens.c: enrollment tokens (tokens.h). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ static json_t *tokens_by_hash;
 static char tokens_operator_hash[PKI_HASH_LEN];
 static json_t *tokens_by_id;
 static struct store *tokens_store;
+/* Set by tokens_operator_reload_ask() (a signal handler). */
+static volatile sig_atomic_t tokens_operator_stale;
 
 static int
 tokens_tables(void)
@@ -297,4 +300,53 @@ tokens_operator_check(const char *token, char *why, size_t whylen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The operator row only: its hash into user (PKI_HASH_LEN bytes). */
+static int
+tokens_operator_row(void *user, const struct store_token *st)
+{
+	if (strcmp(st->id, "operator") == 0)
+		snprintf(user, PKI_HASH_LEN, "%s", st->hash ? st->hash : "");
+	return 0;
+}
+
+int
+tokens_operator_reload(char *err, size_t errlen)
+{
+	char hash[PKI_HASH_LEN] = "";
+	int changed;
+
+	if (tokens_store == NULL) {
+		snprintf(err, errlen, "the coordinator has no store");
+		return -1;
+	}
+	if (store_load_tokens(tokens_store, tokens_operator_row, hash, err,
+	    errlen) != 0)
+		return -1;
+	changed = strcmp(hash, tokens_operator_hash) != 0;
+	memcpy(tokens_operator_hash, hash, sizeof(hash));
+	OPENSSL_cleanse(hash, sizeof(hash));
+	log_info("tokens", "operator token reloaded changed=%s present=%s",
+	    changed ? "yes" : "no", tokens_operator_hash[0] ? "yes" : "no");
+	return 0;
+}
+
+void
+tokens_operator_reload_ask(void)
+{
+	tokens_operator_stale = 1;
+}
+
+void
+tokens_operator_reload_if_asked(void)
+{
+	char err[256];
+
+	if (!tokens_operator_stale)
+		return;
+	tokens_operator_stale = 0;
+	if (tokens_operator_reload(err, sizeof(err)) != 0)
+		log_errorx("tokens", "cannot reload the operator token, keeping "
+		    "the one in memory reason=\"%s\"", err);
 }

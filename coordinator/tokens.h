@@ -72,4 +72,16 @@ int tokens_consume(const char *token, uint64_t *seq, char *err,
  */
 int tokens_operator_check(const char *token, char *why, size_t whylen);
 
+/*
+ * Read the operator token's hash from the store again (after `bora-
+ * coordinator operator-token rotate`): from now on only the stored token
+ * is accepted. 0, or -1 with err (the hash in memory is kept).
+ */
+int tokens_operator_reload(char *err, size_t errlen);
+/* Async-signal-safe (SIGHUP): ask for tokens_operator_reload() ... */
+void tokens_operator_reload_ask(void);
+/* ... which this does, once, when it was asked (api_auth.c calls it
+ * before checking a request; a failure is logged). */
+void tokens_operator_reload_if_asked(void);
+
 #endif

@@ -42,7 +42,8 @@ static int cmd_help(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "agents", "[--json]",
-	  "list the connected agents", cmd_agents },
+	  "list the agents, enrolled or connected, and their state",
+	  cmd_agents },
 	{ "step run", "--agent NAME [--timeout S] [--input K=V]... [--json] "
 	  "FILE|-",
 	  "run a script on an agent and follow its output", cmd_step_run },
@@ -450,13 +451,13 @@ cli_labels(json_t *labels, char *buf, size_t n)
 		snprintf(buf, n, "-");
 }
 
-#define CLI_COLS 5
+#define CLI_COLS 6
 
 static int
 cmd_agents(struct cli *cli, int argc, char **argv)
 {
 	static const char *const head[CLI_COLS] = {
-		"NAME", "ADDRESS", "VERSION", "CONNECTED", "LABELS"
+		"NAME", "STATE", "ADDRESS", "VERSION", "CONNECTED", "LABELS"
 	};
 	struct http_response resp;
 	json_t *doc = NULL, *agents, *a;
@@ -480,7 +481,7 @@ cmd_agents(struct cli *cli, int argc, char **argv)
 	agents = json_object_get(doc, "agents");
 	n = json_array_size(agents);
 	if (n == 0) {
-		fprintf(stderr, "no agents connected\n");
+		fprintf(stderr, "no agents enrolled or connected\n");
 		goto out;
 	}
 	cells = calloc(n, sizeof(*cells));
@@ -496,15 +497,20 @@ cmd_agents(struct cli *cli, int argc, char **argv)
 		const char *addr = json_string_value(json_object_get(a, "addr"));
 		const char *ver = json_string_value(json_object_get(a,
 		    "version"));
+		const char *state = json_string_value(json_object_get(a,
+		    "state"));
 
 		cli_clean(name ? name : "?", cells[i][0], sizeof(cells[i][0]));
-		cli_clean(addr ? addr : "-", cells[i][1], sizeof(cells[i][1]));
-		cli_clean(ver && ver[0] ? ver : "-", cells[i][2],
-		    sizeof(cells[i][2]));
+		/* an older coordinator lists connected agents only */
+		cli_clean(state ? state : "connected", cells[i][1],
+		    sizeof(cells[i][1]));
+		cli_clean(addr ? addr : "-", cells[i][2], sizeof(cells[i][2]));
+		cli_clean(ver && ver[0] ? ver : "-", cells[i][3],
+		    sizeof(cells[i][3]));
 		cli_since(json_string_value(json_object_get(a,
-		    "connected_since")), cells[i][3], sizeof(cells[i][3]));
+		    "connected_since")), cells[i][4], sizeof(cells[i][4]));
 		cli_labels(json_object_get(a, "labels"), raw, sizeof(raw));
-		cli_clean(raw, cells[i][4], sizeof(cells[i][4]));
+		cli_clean(raw, cells[i][5], sizeof(cells[i][5]));
 		for (col = 0; col < CLI_COLS; col++)
 			if (strlen(cells[i][col]) > w[col])
 				w[col] = strlen(cells[i][col]);

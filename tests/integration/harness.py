@@ -298,10 +298,12 @@ class Api:
     # ---- API shapes: the only place that knows the field names ----------
 
     def agents(self):
-        """Names of the connected agents."""
+        """Names of the connected agents (the listing also holds enrolled
+        agents that are not connected: "connected": false)."""
         body = self.get("/v1/agents")
         items = body.get("agents", []) if isinstance(body, dict) else body
-        return sorted(a["name"] if isinstance(a, dict) else a for a in items)
+        return sorted(a["name"] if isinstance(a, dict) else a for a in items
+                      if not isinstance(a, dict) or a.get("connected", True))
 
     def submit(self, agent, script, timeout=60, inputs=None, kind="script"):
         """POST a step; returns its id. Raises ApiError unless 201/200."""

@@ -6,8 +6,11 @@ operator token of `bora-coordinator init`. The CLI reaches it with --url,
 a listing, and a workflow run with live follow (an NDJSON stream over TLS).
 Refusals: a missing or wrong token (401, said clearly by the CLI, logged
 with addr= and never the token), a CA that did not sign the server's
-certificate, plain HTTP on the HTTPS port. The unix socket keeps working
-without a token."""
+certificate, plain HTTP on the HTTPS port (both logged with addr=). Wrong
+or missing tokens are rate limited per address (429 with Retry-After).
+`bora-coordinator operator-token rotate` replaces the token: the running
+coordinator takes the new one and refuses the old one (SIGHUP), also after
+a restart. The unix socket keeps working without a token."""
 
 import http.client
 import json
@@ -140,8 +143,9 @@ class ApiHttps(harness.BoraTestCase):
         self.assertEqual(json.loads(r.stdout)["agents"][0]["name"], "local")
 
     def test_missing_and_wrong_token(self):
+        # five refusals in all: the sixth would be rate limited
+        # (test_wrong_tokens_rate_limited)
         for token, why in ((None, "no Authorization header"),
-                           ("x" * 43, "wrong operator token"),
                            (self.token + "x", "wrong operator token")):
             status, data = self.https("GET", "/v1/executions", token=token)
             self.assertEqual(status, 401, data)
@@ -154,7 +158,7 @@ class ApiHttps(harness.BoraTestCase):
         self.assertEqual(status, 401, data)
         self.coord.wait_log(r'refused request addr=\S*127\.0\.0\.1 method=GET '
                             r'path=/v1/executions reason="no Authorization header"')
-        self.coord.wait_log('reason="wrong operator token"', count=3)
+        self.coord.wait_log('reason="wrong operator token"', count=2)
 
         bad = self.write("bad.token", "not-the-token\n")
         r = self.bora("agents", token_file=bad)
@@ -178,6 +182,9 @@ class ApiHttps(harness.BoraTestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("certificate was not accepted", r.stderr)
         self.assertIn("--ca", r.stderr)
+        # the coordinator logs the failed handshake with the client's address
+        self.coord.wait_log(r'api: refused connection addr=127\.0\.0\.1:\d+ '
+                            r'reason="tls handshake failed: .*(unknown ca|alert)')
 
         # plain HTTP to the HTTPS port gets no HTTP answer
         s = socket.create_connection((harness.HOST, self.api_port), timeout=10)
@@ -196,9 +203,101 @@ class ApiHttps(harness.BoraTestCase):
             s.close()
         self.assertNotIn(b"HTTP/1.1 200", data)
         self.assertNotIn(b"agents", data)
+        self.coord.wait_log(r'api: refused connection addr=127\.0\.0\.1:\d+ '
+                            r'reason="tls handshake failed: http request"')
         # and the API still serves
         status, data = self.https("GET", "/v1/agents", token=self.token)
         self.assertEqual(status, 200, data)
+
+    def test_wrong_tokens_rate_limited(self):
+        for i in range(5):
+            status, data = self.https("GET", "/v1/agents", token="guess-%d-%s" % (i, "y" * 30))
+            self.assertEqual(status, 401, data)
+        self.coord.wait_log(r"rate limiting operator token addr=127\.0\.0\.1 failures=5 "
+                            r"window_s=60 blocked_s=60")
+        # now even the right token is refused from this address, with Retry-After
+        ctx = ssl.create_default_context(cafile=self.ca)
+        c = http.client.HTTPSConnection(harness.HOST, self.api_port, context=ctx, timeout=10)
+        c.request("GET", "/v1/agents", headers={"Authorization": "Bearer " + self.token})
+        r = c.getresponse()
+        doc = json.loads(r.read())
+        c.close()
+        self.assertEqual(r.status, 429, doc)
+        self.assertEqual(doc["error"], "rate_limited")
+        self.assertTrue(1 <= int(r.getheader("Retry-After")) <= 60, r.getheaders())
+        self.coord.wait_log(r'refused request addr=127\.0\.0\.1 method=GET path=/v1/agents '
+                            r'reason="rate limited: too many refused operator tokens" '
+                            r'retry_after_s=\d+')
+        r = self.bora("agents")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("429", r.stderr)
+        # every refusal was logged, none with a token in it (tearDown)
+        self.assertEqual(self.coord.count(r"api: refused request addr=127\.0\.0\.1 "), 7)
+        for i in range(5):
+            self.assertNotIn("guess-%d" % i, self.coord.log())
+        # the unix socket is not limited
+        self.assertEqual(self.api.agents(), [])
+
+    def test_rotate_operator_token(self):
+        old = self.token
+        status, data = self.https("GET", "/v1/agents", token=old)
+        self.assertEqual(status, 200, data)
+        r = subprocess.run([harness.binary("bora-coordinator"), "operator-token",
+                            "rotate", self.cdir], capture_output=True, text=True,
+                           timeout=60, env=harness.child_env())
+        self.assertIsNone(harness.sanitizer_report(r.stderr), r.stderr)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("coordinator pid %d" % self.coord.pid, r.stdout)
+        self.assertEqual(os.stat(self.token_file).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(self.token_file + ".new"))
+        with open(self.token_file) as f:
+            new = f.read().strip()
+        self.assertEqual(len(new), 43)
+        self.assertNotEqual(new, old)
+        self.assertNotIn(new, r.stdout + r.stderr)
+
+        # the running coordinator takes the new token and refuses the old one
+        status, data = self.https("GET", "/v1/agents", token=new)
+        self.assertEqual(status, 200, data)
+        self.coord.wait_log("operator token reloaded changed=yes present=yes")
+        status, data = self.https("GET", "/v1/agents", token=old)
+        self.assertEqual(status, 401, data)
+        self.assertIn("wrong operator token", json.loads(data)["detail"])
+        r = self.bora("agents")                  # --token-file: the new file
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        # and so does it after a restart
+        self.coord.stop()
+        self.start_coordinator(state_dir=self.cdir, extra=[
+            "--api-listen", harness.HOST, "--api-port", str(self.api_port)])
+        self.coord.wait_log("listening for the HTTPS api")
+        self.assertEqual(self.https("GET", "/v1/agents", token=new)[0], 200)
+        self.assertEqual(self.https("GET", "/v1/agents", token=old)[0], 401)
+        for d in self.daemons:
+            self.assertNotIn(new, d.log(), d.name)
+
+        # no coordinator on the socket: the store and the file still change
+        self.coord.stop()
+        r = subprocess.run([harness.binary("bora-coordinator"), "operator-token",
+                            "rotate", self.cdir], capture_output=True, text=True,
+                           timeout=60, env=harness.child_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("no coordinator answers", r.stdout)
+        with open(self.token_file) as f:
+            third = f.read().strip()
+        self.start_coordinator(state_dir=self.cdir, extra=[
+            "--api-listen", harness.HOST, "--api-port", str(self.api_port)])
+        self.coord.wait_log("listening for the HTTPS api")
+        self.assertEqual(self.https("GET", "/v1/agents", token=third)[0], 200)
+        self.assertEqual(self.https("GET", "/v1/agents", token=new)[0], 401)
+
+        # a directory that is no coordinator's is refused
+        r = subprocess.run([harness.binary("bora-coordinator"), "operator-token",
+                            "rotate", self.work], capture_output=True, text=True,
+                           timeout=60, env=harness.child_env())
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("has no store", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "operator.token")))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,15 @@
 """The operators' read routes: GET /v1/executions (filters, paging, newest
 first), GET /v1/executions/ID/tasks, GET /v1/steps/ID/output from the
 store (also after a restart, with offset paging), GET /v1/agents/NAME with
-its running steps; errors as {error, detail} with the right status."""
+its running steps; errors as {error, detail} with the right status.
+GET /v1/agents and /v1/agents/NAME also cover enrolled agents that are not
+connected (connected=false) and revoked ones (revoked=true), and `bora
+agents` says which in its STATE column."""
 
+import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -174,6 +180,126 @@ class OperatorsApi(harness.BoraTestCase):
         self.assertEqual(data, want)
         doc = self.api.get("/v1/executions?state=SUCCESS")
         self.assertIn(xid, [x["id"] for x in doc["executions"]])
+
+
+class EnrolledAgents(harness.BoraTestCase):
+    """Agents enrolled by the coordinator's CA (bora-coordinator init, bora
+    token create, bora-agent enroll), then disconnected or revoked."""
+    AGENTS = ()
+
+    def setUp(self):
+        super().setUp()
+        self.coordinator_init()
+        self.start_init_coordinator()
+
+    def start_init_coordinator(self):
+        self.api_socket = os.path.join(self.cdir, "api.sock")
+        argv = [harness.binary("bora-coordinator"),
+                "--listen", harness.HOST, "--port", str(self.port),
+                "--tls-cert", os.path.join(self.cdir, "server.crt"),
+                "--tls-key", os.path.join(self.cdir, "server.key"),
+                "--tls-ca", os.path.join(self.cdir, "ca.crt"),
+                "--state-dir", self.cdir, "--api-socket", self.api_socket]
+        self.coord = harness.Daemon("coordinator", argv, self._log_path("coordinator"))
+        self.daemons.append(self.coord)
+        self.api = harness.Api(self.api_socket)
+        self.wait_coordinator_up(self.coord, self.port)
+        self.coord.wait_log("enrollment enabled")
+
+    def enrolled_agent(self, name, labels):
+        r = self.cli("token", "create", "--json", "--name", name, "--labels", labels)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = json.loads(r.stdout)["token"]
+        state = os.path.join(self.tmp, "agent-" + name)
+        r = subprocess.run([harness.binary("bora-agent"), "enroll",
+                            "--url", "wss://%s:%d/" % (harness.HOST, self.port),
+                            "--token", token, "--state-dir", state,
+                            "--ca-file", os.path.join(self.cdir, "ca.crt")],
+                           capture_output=True, text=True, timeout=60,
+                           env=harness.child_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        d = harness.Daemon("agent-" + name,
+                           [harness.binary("bora-agent"), "--config",
+                            os.path.join(state, "agent.yaml"),
+                            "--reconnect-min-ms", "100", "--reconnect-max-ms", "500"],
+                           self._log_path("agent-" + name))
+        self.daemons.append(d)
+        self.wait_agent(name)
+        return d
+
+    def agent(self, name):
+        return self.api.get("/v1/agents/%s" % name)
+
+    def test_disconnected_and_revoked(self):
+        web1 = self.enrolled_agent("web-1", "role=web")
+        self.enrolled_agent("web-2", "role=web,zone=b")
+        enrolled = {a["name"]: a for a in self.api.get("/v1/enrolled")["agents"]}
+
+        listing = self.api.get("/v1/agents")["agents"]
+        self.assertEqual([a["name"] for a in listing], ["web-1", "web-2"])
+        for a in listing:
+            self.assertEqual((a["connected"], a["state"], a["enrolled"], a["revoked"]),
+                             (True, "connected", True, False), a)
+            self.assertEqual(a["serial"], enrolled[a["name"]]["serial"])
+            self.assertEqual(a["fingerprint"], enrolled[a["name"]]["fingerprint"])
+            self.assertRegex(a["enrolled_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertRegex(a["addr"], r"^127\.0\.0\.1:\d+$")
+            self.assertIsInstance(a["facts"], dict)
+            self.assertIsNone(a["revoked_at"])
+            self.assertEqual((a["running_steps"], a["steps"]), (0, []))
+
+        # web-1 goes away: still listed, from its enrollment
+        self.assertEqual(web1.stop(), 0)
+        self.wait_agent("web-1", present=False)
+        a = self.agent("web-1")
+        self.assertEqual((a["connected"], a["state"], a["revoked"]),
+                         (False, "disconnected", False), a)
+        self.assertIsNone(a["addr"])
+        self.assertIsNone(a["connected_since"])
+        self.assertIsNone(a["facts"])
+        self.assertEqual(a["labels"], {"role": "web"})
+        self.assertEqual(a["serial"], enrolled["web-1"]["serial"])
+        # a step for it waits, and shows
+        sid = self.api.submit("web-1", "#!/bin/sh\necho later\n")
+        a = self.agent("web-1")
+        self.assertEqual(a["running_steps"], 1, a)
+        self.assertEqual([(s["id"], s["state"]) for s in a["steps"]], [(sid, "waiting")])
+
+        # web-2 revoked: revoked=true, and its connection closed
+        r = self.cli("agent", "revoke", "web-2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.wait_agent("web-2", present=False)
+        a = self.agent("web-2")
+        self.assertEqual((a["revoked"], a["state"], a["connected"]),
+                         (True, "revoked", False), a)
+        self.assertRegex(a["revoked_at"], r"^\d{4}-\d\d-\d\dT")
+
+        # the CLI: a STATE column, and --json as the API says
+        r = self.cli("agents")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split()[:3], ["NAME", "STATE", "ADDRESS"])
+        rows = {l.split()[0]: l.split() for l in lines[1:]}
+        self.assertEqual(rows["web-1"][1:5], ["disconnected", "-", "-", "-"])
+        self.assertEqual(rows["web-1"][5], "role=web")
+        self.assertEqual(rows["web-2"][1], "revoked")
+        r = self.cli("agents", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual({a["name"]: a["state"] for a in doc["agents"]},
+                         {"web-1": "disconnected", "web-2": "revoked"})
+
+        # unknown names are still 404; after a restart the enrolled stay listed
+        st, doc = self.api.request("GET", "/v1/agents/web-3")
+        self.assertEqual((st, doc["error"]), (404, "not_found"), doc)
+        self.assertIn("enrolled or connected", doc["detail"])
+        self.coord.stop()
+        self.start_init_coordinator()
+        states = {a["name"]: (a["state"], a["revoked"])
+                  for a in self.api.get("/v1/agents")["agents"]}
+        self.assertEqual(states, {"web-1": ("disconnected", False),
+                                  "web-2": ("revoked", True)})
+        self.assertTrue(re.match(r"^[0-9a-f]+$", self.agent("web-2")["serial"]))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ non-terminal mode with times and ids masked: bora executions (table and
 --json), show (summary and --json), logs (from the store, one task,
 --follow), the cancel/pause/resume aliases, `bora run` exiting 1 when the
 execution fails, the coordinator's log telling a failed execution's story
-(grep exec=ID), and the error that says what to do when the coordinator
-is not there."""
+(grep exec=ID), the error that says what to do when the coordinator is
+not there, and bora agents' STATE column (enrolled agents that are
+disconnected or revoked: test_operators_api.py)."""
 
 import json
 import os
@@ -104,6 +105,31 @@ class OperatorsCli(harness.BoraTestCase):
         xid = r.stdout.splitlines()[0].split()[1]
         self.assertRegex(r.stdout.splitlines()[-1], r"^execution ERROR \(")
         return xid
+
+    def test_agents_state_column(self):
+        r = self.cli("agents")
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (0, "", "no agents enrolled or connected\n"))
+        self.start_connected_agent("local")
+        r = self.cli("agents")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(re.split(r"\s+", lines[0].strip()),
+                         ["NAME", "STATE", "ADDRESS", "VERSION", "CONNECTED", "LABELS"])
+        row = re.split(r"\s+", lines[1].strip())
+        self.assertEqual(row[:2], ["local", "connected"])
+        self.assertRegex(row[2], r"^127\.0\.0\.1:\d+$")
+        r = self.cli("agents", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        a = json.loads(r.stdout)["agents"]
+        self.assertEqual([(x["name"], x["state"], x["connected"], x["enrolled"])
+                          for x in a], [("local", "connected", True, False)])
+        # a certificate made outside the coordinator's CA: not enrolled, and
+        # gone from the listing once disconnected
+        self.daemons[-1].stop()
+        self.wait_agent("local", present=False)
+        r = self.cli("agents")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
 
     def test_listing_show_logs(self):
         xid = self.run_deploy()
