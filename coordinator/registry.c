@@ -174,6 +174,25 @@ out:
 	return sorted;
 }
 
+/*
+ * The agent does not read what it is sent (its socket and then its send
+ * queue are full): close it, once, rather than hold more of its messages.
+ * Nothing is lost: a step whose run did not go out is still waiting and
+ * goes out when the agent is back; an ack not sent makes the agent resend
+ * its result, which is taken once.
+ */
+static void
+agent_drop_not_reading(struct coord_agent *a, size_t len)
+{
+	if (a->dropping)
+		return;
+	a->dropping = 1;
+	log_warnx("registry", "dropping agent agent=%s addr=%s reason=\"send "
+	    "queue full: the agent is not reading\" queued=%zu cap=%zu "
+	    "message=%zu", a->name, a->addr, a->q.bytes, a->q.cap, len);
+	lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 int
 agent_send(struct coord_agent *a, const struct bora_msg *m)
 {
@@ -190,8 +209,7 @@ agent_send(struct coord_agent *a, const struct bora_msg *m)
 	rc = bora_sendq_push(&a->q, text, len);
 	free(text);
 	if (rc != 0) {
-		log_warnx("registry", "send queue full agent=%s queued=%zu",
-		    a->name, a->q.bytes);
+		agent_drop_not_reading(a, len);
 		return -1;
 	}
 	lws_callback_on_writable(a->wsi);

@@ -24,6 +24,7 @@ struct coord_agent {
 	char version[64];
 	time_t connected_at;
 	uint64_t bad_messages;         /* refused messages from this agent */
+	int dropping;                  /* closing: its send queue overflowed */
 	struct coord_agent *hash_next;
 };
 
@@ -54,7 +55,9 @@ void registry_set_welcome_hook(registry_welcome_fn fn, void *user);
 void registry_welcomed(const struct coord_agent *a);
 
 /* Queue m for the agent and ask for WRITEABLE. 0, or -1 when encoding
- * fails or the queue is over its cap (the caller drops the agent). */
+ * fails or the queue is over its cap: then the agent is not reading, and
+ * its connection is closed (logged once; the caller keeps what did not go
+ * out for the agent's return). */
 int agent_send(struct coord_agent *a, const struct bora_msg *m);
 
 /* JSON summary for the API: name, addr, labels, facts, version,

@@ -184,7 +184,7 @@ agent_refuse_message(struct coord_agent *a, const char *path, const char *text)
 	    (unsigned long long)a->bad_messages);
 	m.u.error.code = "bad_message";
 	m.u.error.detail = detail;
-	if (agent_send(a, &m) != 0 ||
+	if (agent_send(a, &m) == 0 &&
 	    a->bad_messages > SERVER_MAX_BAD_MESSAGES) {
 		log_warnx("server", "dropping agent agent=%s addr=%s "
 		    "reason=\"too many bad messages\"", a->name, a->addr);

@@ -241,10 +241,8 @@ step_dispatch(struct coord_step *s, struct coord_agent *a)
 	m.u.run.spec = s->spec;
 	m.u.run.inputs = s->inputs;
 	m.u.run.timeout_s = s->timeout_s;
-	if (agent_send(a, &m) != 0) {
-		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	if (agent_send(a, &m) != 0)
 		return -1;
-	}
 	if (s->state == STEP_WAITING) {
 		s->state = STEP_DISPATCHED;
 		step_record(s, json_pack("{s:s, s:I}", "event", "dispatched",
@@ -748,8 +746,7 @@ step_send_ack(struct coord_agent *a, const char *id)
 	struct bora_msg m = { .type = BORA_MSG_ACK };
 
 	m.u.ack.step = id;
-	if (agent_send(a, &m) != 0)
-		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	(void)agent_send(a, &m);   /* not sent: the agent resends its result */
 }
 
 /*
@@ -937,10 +934,8 @@ step_send_cancel(struct coord_step *s, struct coord_agent *a)
 	m.u.cancel.step = s->id;
 	m.u.cancel.reason = s->cancel_reason && *s->cancel_reason ?
 	    s->cancel_reason : NULL;
-	if (agent_send(a, &m) != 0) {
-		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	if (agent_send(a, &m) != 0)
 		return -1;
-	}
 	log_info("steps", "step cancel sent step=%s agent=%s", s->id, a->name);
 	return 0;
 }

@@ -24,7 +24,9 @@ bora_sendq_push(struct bora_sendq *q, const void *data, size_t len)
 {
 	struct bora_sendq_item *it;
 
-	if (len > q->cap || q->bytes > q->cap - len)
+	/* an empty queue takes any one message (its size has its own limit):
+	 * the cap bounds the backlog of a peer that does not read */
+	if (q->count > 0 && (len > q->cap || q->bytes > q->cap - len))
 		return -1;
 	if (q->headroom > SIZE_MAX - sizeof(*it) ||
 	    len > SIZE_MAX - sizeof(*it) - q->headroom)

@@ -30,7 +30,8 @@ struct bora_sendq {
 void bora_sendq_init(struct bora_sendq *q, size_t headroom, size_t cap);
 
 /* Copy len bytes of data to the tail. 0, or -1 when it would pass the cap
- * (nothing queued) or malloc fails. */
+ * (nothing queued) or malloc fails. An empty queue takes one message of
+ * any size: the cap bounds a backlog, not a message. */
 int bora_sendq_push(struct bora_sendq *q, const void *data, size_t len);
 
 /* The head (payload at item->buf + q->headroom), or NULL when empty. */

@@ -639,6 +639,16 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
 
+def status_kib(pid, field):
+    """A "kB" field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k == field:
+                return int(v.split()[0])
+    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
 class WSClosed(Exception):
     """The peer closed the connection (close frame, EOF, reset or TLS alert)."""
 

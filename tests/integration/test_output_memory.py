@@ -20,6 +20,7 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import status_kib  # noqa: E402
 from harness import Api  # noqa: E402
 
 MIB = 1024 * 1024
@@ -52,16 +53,6 @@ def is_sanitizer_build(path):
     """True if the binary is linked with AddressSanitizer."""
     with open(path, "rb") as f:
         return b"__asan_init" in f.read()
-
-
-def status_kib(pid, field):
-    """A "kB" field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k == field:
-                return int(v.split()[0])
-    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
 
 
 class RssSampler(threading.Thread):

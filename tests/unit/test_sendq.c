@@ -108,11 +108,16 @@ test_cap(void **state)
 	assert_int_equal(bora_sendq_push(&q, big, 61), -1);
 	assert_int_equal(bora_sendq_push(&q, big, 60), 0);
 	assert_int_equal(q.bytes, 100);
-	/* larger than the whole cap, and sizes that would overflow */
+	/* sizes that would overflow, even on an empty queue */
 	bora_sendq_clear(&q);
-	assert_int_equal(bora_sendq_push(&q, big, 101), -1);
 	assert_int_equal(bora_sendq_push(&q, big, SIZE_MAX), -1);
 	assert_int_equal(q.count, 0);
+	/* one message larger than the cap fits an empty queue, nothing after */
+	bora_sendq_init(&q, HEADROOM, 50);
+	assert_int_equal(bora_sendq_push(&q, big, 64), 0);
+	assert_int_equal(bora_sendq_push(&q, big, 1), -1);
+	assert_int_equal(q.count, 1);
+	bora_sendq_clear(&q);
 	bora_sendq_init(&q, SIZE_MAX - 8, SIZE_MAX);
 	assert_int_equal(bora_sendq_push(&q, big, 64), -1);
 	assert_int_equal(q.count, 0);
