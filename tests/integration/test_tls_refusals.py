@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Only agents with a certificate from the coordinator's CA get in: a
-foreign CA, plain TCP and a non-TLS websocket upgrade are all refused; a
+foreign CA, an expired or not yet valid certificate of the right CA, plain
+TCP and a non-TLS websocket upgrade are all refused; a
 connection without a client certificate may only enroll (anything else is
 refused); none of them disturbs a connected agent. The agent, too,
 refuses a coordinator its CA did not sign."""
@@ -9,6 +10,7 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -16,6 +18,25 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api, WSClient, WSClosed  # noqa: E402
+
+CA_CNF = """[ca]
+default_ca = test
+[test]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+unique_subject = no
+x509_extensions = client
+[any]
+commonName = supplied
+organizationName = optional
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+"""
 
 
 class TlsRefusals(harness.BoraTestCase):
@@ -68,6 +89,45 @@ class TlsRefusals(harness.BoraTestCase):
         self.assertNotIn("101", why)
         harness.wait_for(lambda: self.refusals() > before, 10,
                          "a refusal line in the coordinator log", on_fail=self.coord.log_tail)
+
+    def dated_cert(self, cn, start, end):
+        """A client certificate for cn from the coordinator's own CA, valid
+        from start to end (YYYYMMDDHHMMSSZ): `openssl x509` cannot set
+        dates, `openssl ca` can."""
+        d = os.path.join(self.tmp, "dated-" + cn)
+        os.makedirs(d)
+        with open(os.path.join(d, "ca.cnf"), "w") as f:
+            f.write(CA_CNF)
+        open(os.path.join(d, "index.txt"), "w").close()
+        with open(os.path.join(d, "serial"), "w") as f:
+            f.write("01\n")
+        run = lambda *argv: subprocess.run(argv, cwd=d, check=True, capture_output=True,
+                                           timeout=30)
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-out", "a.key")
+        run("openssl", "req", "-new", "-key", "a.key", "-subj", "/O=Bora test/CN=" + cn,
+            "-out", "a.csr")
+        run("openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", self.ca,
+            "-keyfile", os.path.join(os.path.dirname(self.ca), "ca.key"), "-in", "a.csr",
+            "-out", "a.crt", "-startdate", start, "-enddate", end, "-notext")
+        return os.path.join(d, "a.crt"), os.path.join(d, "a.key")
+
+    def assert_dated_refused(self, cn, start, end, why):
+        cert, key = self.dated_cert(cn, start, end)
+        c = WSClient(self.port, ca=self.ca, cert=cert, key=key)
+        self.assert_ws_refused(c)
+        self.coord.wait_log(r"refused connection addr=127\.0\.0\.1:\d+ reason=\""
+                            r"certificate verify failed: %s\" depth=0 subject=.*CN=%s"
+                            % (why, cn), timeout=10)
+        self.assertNotIn(cn, self.api.agents())
+
+    def test_expired_certificate_refused_at_handshake(self):
+        self.assert_dated_refused("expired-agent", "20200101000000Z", "20200201000000Z",
+                                  "certificate has expired")
+
+    def test_not_yet_valid_certificate_refused_at_handshake(self):
+        self.assert_dated_refused("future-agent", "20990101000000Z", "20990201000000Z",
+                                  "certificate is not yet valid")
 
     def test_foreign_agent_keeps_trying_never_listed(self):
         before = self.refusals()
