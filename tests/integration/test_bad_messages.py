@@ -2,7 +2,9 @@
 """Malformed messages from one agent are refused (an error message back, or
 the connection closed), logged and counted, and never disturb another agent:
 a real agent streams a step the whole time a fake agent misbehaves, and its
-output and result come through intact."""
+output and result come through intact. Hostile values (huge numbers, deep
+nesting, invalid UTF-8) in results are refused the same way, and sending
+every bad message forty times over does not grow the coordinator's memory."""
 
 import json
 import os
@@ -14,7 +16,7 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Api, WSClient, WSClosed  # noqa: E402
+from harness import Api, WSClient, WSClosed, status_kib  # noqa: E402
 
 MAX_MSG = 65536
 
@@ -41,6 +43,13 @@ def valid_result(step, status="failed", code=42):
 def deep(n):
     return '{"type":"output","step":"x","stream":"stdout","seq":0,"data":' + \
         "[" * n + "]" * n + "}"
+
+
+def result_text(exit_code="1", outputs="{}"):
+    """A result message as text, with raw JSON for two of its values."""
+    return ('{"type":"result","step":"s1","status":"failed","exit_code":%s,'
+            '"signal":0,"outputs":%s,"started_ms":1,"finished_ms":2,'
+            '"stdout_bytes":0,"stderr_bytes":0}' % (exit_code, outputs))
 
 
 # (name, how to send it, may_close). Every bad message gets an error message
@@ -82,7 +91,28 @@ BAD = [
         b'{"type":"output","step":"s1","stream":"stdout","seq":0,"data":"\xff\xfe\xc3("}'),
      True),
     ("binary frame", lambda ws: ws.send_binary(b'{"type":"accept","step":"s1","pid":1}'), True),
+    ("huge number", lambda ws: ws.send_text(result_text(exit_code="1e400")), False),
+    ("huge integer", lambda ws: ws.send_text(
+        result_text(exit_code="123456789012345678901234567890")), False),
+    ("huge number in outputs", lambda ws: ws.send_text(
+        result_text(outputs='{"x": -1e999999}')), False),
+    ("huge seq", lambda ws: ws.send_text(
+        '{"type":"output","step":"s1","stream":"stdout","seq":1e30,"data":"x"}'), False),
+    ("deep nesting in outputs", lambda ws: ws.send_text(
+        result_text(outputs='{"x":' + "[" * 10000 + "]" * 10000 + "}")), False),
+    ("invalid UTF-8 in outputs", lambda ws: ws.send_text(
+        result_text(outputs='{"x":"\xc0\xaf"}').encode("latin-1")), True),
+    ("NUL escaped in a step id", lambda ws: ws.send_text(
+        '{"type":"accept","step":"s1\\u0000x","pid":1}'), False),
 ]
+
+# Memory: rounds of every BAD message before measuring, and after; growth
+# allowed between the two (KiB). The coordinator gets a small ASan
+# quarantine, else freed memory held back by ASan looks like growth.
+WARM_ROUNDS = 5
+ROUNDS = 40
+RSS_GROWTH_KIB = 4 * 1024
+QUARANTINE_MB = 4
 
 
 class BadMessages(harness.BoraTestCase):
@@ -90,7 +120,16 @@ class BadMessages(harness.BoraTestCase):
 
     def setUp(self):
         super().setUp()
-        self.start_coordinator(extra=["--max-message-bytes", str(MAX_MSG)])
+        old = os.environ.get("ASAN_OPTIONS")
+        os.environ["ASAN_OPTIONS"] = "%s:quarantine_size_mb=%d" % (
+            old or harness.SAN_ENV["ASAN_OPTIONS"], QUARANTINE_MB)
+        try:
+            self.start_coordinator(extra=["--max-message-bytes", str(MAX_MSG)])
+        finally:
+            if old is None:
+                os.environ.pop("ASAN_OPTIONS", None)
+            else:
+                os.environ["ASAN_OPTIONS"] = old
         self.agent = self.start_agent("local")
         self.wait_agent("local")
 
@@ -210,6 +249,36 @@ class BadMessages(harness.BoraTestCase):
         sid2, ev2, res2 = self.run_step("local", "#!/bin/sh\necho after\n")
         self.assertEqual(res2["status"], "success", res2)
         self.assertEqual(Api.output_of(ev2, "stdout"), "after\n")
+
+    def bad_round(self, ws):
+        """Every BAD message once, reconnecting when closed (past 100 bad
+        messages a connection is closed whatever it sent); the connection."""
+        for name, send, may_close in BAD:
+            try:
+                send(ws)
+                kind, what = self.answer(ws)
+            except WSClosed as e:
+                kind, what = "closed", str(e)
+            if kind == "closed":
+                ws.close()
+                ws = self.fake()
+        return ws
+
+    def test_bad_messages_do_not_grow_memory(self):
+        ws = self.fake()
+        for _ in range(WARM_ROUNDS):
+            ws = self.bad_round(ws)
+        before = status_kib(self.coord.pid, "VmRSS")
+        for _ in range(ROUNDS):
+            ws = self.bad_round(ws)
+        grown = status_kib(self.coord.pid, "VmRSS") - before
+        ws.close()
+        sys.stderr.write("%d rounds of %d bad messages: coordinator VmRSS %d KiB, "
+                         "grew %d KiB\n" % (ROUNDS, len(BAD), before, grown))
+        self.assertLess(grown, RSS_GROWTH_KIB)
+        self.assertTrue(self.coord.running())
+        sid, events, res = self.run_step("local", "#!/bin/sh\necho fine\n")
+        self.assertEqual(res["status"], "success", res)
 
     def test_fake_steals_nothing_before_hello(self):
         """Messages before hello are refused; the agent list is unchanged."""
