@@ -166,6 +166,14 @@ enroll_serial_revoked(const char *serial)
 	return en.revoked != NULL && json_object_get(en.revoked, serial) != NULL;
 }
 
+const json_t *
+enroll_agent_labels(const char *name)
+{
+	json_t *a = en.agents ? json_object_get(en.agents, name) : NULL;
+
+	return a ? json_object_get(a, "labels") : NULL;
+}
+
 /* ---- the rate limit (ratelimit.c) ------------------------------------ */
 
 static int

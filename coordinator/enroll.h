@@ -63,6 +63,11 @@ void enroll_release(uint64_t durable);
  */
 int enroll_revoke(const char *name, json_t **out, char *err, size_t errlen);
 
+/* The labels agent name was enrolled with (bound by its token, else asked
+ * for at enrollment; borrowed), or NULL when it never enrolled here (its
+ * certificate was made outside the coordinator: its hello's labels apply). */
+const json_t *enroll_agent_labels(const char *name);
+
 /* Every enrolled agent: [{name, labels, enrolled_ms, serial, fingerprint,
  * revoked_ms}]. New reference or NULL. */
 json_t *enroll_agents_json(void);

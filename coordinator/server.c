@@ -192,6 +192,35 @@ agent_refuse_message(struct coord_agent *a, const char *path, const char *text)
 	}
 }
 
+/*
+ * The labels an agent is known by (a new reference). An enrolled agent's
+ * are the ones it enrolled with: targets choose agents by label, so an
+ * agent must not pick its own steps (and their secrets) by claiming a
+ * label; different ones in its hello are ignored, and logged. An agent
+ * with a certificate made outside the coordinator's enrollment is trusted
+ * with the labels its hello says.
+ */
+static json_t *
+agent_hello_labels(const struct coord_agent *a, const struct bora_hello *h)
+{
+	const json_t *enrolled = enroll_agent_labels(a->name);
+	char q[200];
+	char *said;
+
+	if (enrolled == NULL)
+		return h->labels ? json_incref(h->labels) : json_object();
+	if (h->labels != NULL && json_object_size(h->labels) > 0 &&
+	    !json_equal(h->labels, enrolled)) {
+		said = json_dumps(h->labels, JSON_COMPACT | JSON_SORT_KEYS);
+		log_warnx("server", "hello labels ignored agent=%s addr=%s "
+		    "labels=%s reason=\"the labels it enrolled with apply\"",
+		    a->name, a->addr, bora_log_quote(said ? said : "?", q,
+		    sizeof(q)));
+		free(said);
+	}
+	return json_deep_copy(enrolled);
+}
+
 static void
 agent_on_hello(struct coord_agent *a, const struct bora_hello *h)
 {
@@ -212,7 +241,7 @@ agent_on_hello(struct coord_agent *a, const struct bora_hello *h)
 	snprintf(a->version, sizeof(a->version), "%s", h->version);
 	json_decref(a->labels);
 	json_decref(a->facts);
-	a->labels = h->labels ? json_incref(h->labels) : json_object();
+	a->labels = agent_hello_labels(a, h);
 	a->facts = h->facts ? json_incref(h->facts) : json_object();
 	a->welcomed = 1;
 	old = registry_add(a);

@@ -165,6 +165,26 @@ class Enrollment(harness.BoraTestCase):
         self.wait_agent("web-2")
         self.assert_step_works("web-2")
 
+    def test_enrolled_labels_win_over_hello(self):
+        """Targets choose agents by label: an enrolled agent whose config
+        (so its hello) claims other labels than its token bound is known by
+        the bound ones, and the coordinator logs what it ignored."""
+        t = self.token("--name", "lab-1", "--labels", "role=web")
+        _, state = self.enroll("lab-1", t["token"])
+        cfg_path = os.path.join(state, "agent.yaml")
+        with open(cfg_path) as f:
+            cfg = f.read()
+        self.assertIn('role: "web"', cfg)
+        with open(cfg_path, "w") as f:
+            f.write(cfg.replace('role: "web"', 'role: "db"'))
+        self.start_enrolled("lab-1")
+        self.wait_agent("lab-1")
+        self.coord.wait_log(r'hello labels ignored agent=lab-1 addr=127\.0\.0\.1:\d+ '
+                            r'labels=.*db.* reason="the labels it enrolled with apply"')
+        a = self.api.get("/v1/agents/lab-1")
+        self.assertEqual(a["labels"], {"role": "web"}, a)
+        self.assert_step_works("lab-1")
+
     def test_reused_token_refused(self):
         t = self.token()
         self.enroll("a1", t["token"], "--name", "a1")
