@@ -38,7 +38,8 @@
 
 struct enroll_opts {
 	const char *url, *token, *ca_sha256, *ca_file, *name, *labels;
-	const char *state_dir, *config_out;
+	const char *state_dir, *config_out, *token_file;
+	char *token_buf;               /* read from token_file; cleansed */
 	int force;
 	char host[256], path[512];
 	int port;
@@ -47,7 +48,8 @@ struct enroll_opts {
 static void
 enroll_usage(FILE *out)
 {
-	fprintf(out, "usage: bora-agent enroll --url wss://HOST:PORT --token T\n"
+	fprintf(out, "usage: bora-agent enroll --url wss://HOST:PORT "
+	    "(--token T | --token-file F)\n"
 	    "           (--ca-sha256 FP | --ca-file F) [--name N] "
 	    "[--labels k=v,...]\n"
 	    "           [--state-dir D] [--config-out FILE] [--force]\n"
@@ -55,7 +57,9 @@ enroll_usage(FILE *out)
 	    "               bora-coordinator init\n"
 	    "  --state-dir  default /var/lib/bora-agent; agent.key, agent.crt\n"
 	    "               and ca.crt go there\n"
-	    "  --config-out default STATE/agent.yaml\n");
+	    "  --config-out default STATE/agent.yaml\n"
+	    "  --token-file a file holding the token (kept off the command\n"
+	    "               line and out of ps); mode 0600 please\n");
 }
 
 static int
@@ -109,12 +113,63 @@ enroll_parse_url(struct enroll_opts *o)
 	return 0;
 }
 
+#define ENROLL_TOKEN_FILE_MAX 256
+
+/* The token from o->token_file into o->token_buf (malloc'ed), without
+ * trailing white space. A file others may read is used, with a warning:
+ * the token is spent by the enrollment anyway. 0, or -1 (said). */
+static int
+enroll_read_token(struct enroll_opts *o)
+{
+	char buf[ENROLL_TOKEN_FILE_MAX + 1];
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(o->token_file, "r")) == NULL || fstat(fileno(f),
+	    &st) != 0) {
+		enroll_fail("--token-file %s: %s", o->token_file,
+		    strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	if (st.st_mode & 077)
+		fprintf(stderr, ENROLL_PROG ": warning: %s may be read by "
+		    "others (mode %03o); a token is a secret: chmod 600\n",
+		    o->token_file, (unsigned)(st.st_mode & 0777));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > ENROLL_TOKEN_FILE_MAX || memchr(buf, '\0', n) ||
+	    memchr(buf, '\n', n)) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		enroll_fail("--token-file %s: expected one line with the token",
+		    o->token_file);
+		return -1;
+	}
+	o->token_buf = malloc(n + 1);
+	if (o->token_buf != NULL) {
+		memcpy(o->token_buf, buf, n);
+		o->token_buf[n] = '\0';
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (o->token_buf == NULL) {
+		enroll_fail("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 enroll_parse(struct enroll_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "ca-sha256", required_argument, NULL, 's' },
 		{ "ca-file", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
@@ -135,6 +190,7 @@ enroll_parse(struct enroll_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'u': o->url = optarg; break;
 		case 't': o->token = optarg; break;
+		case 'T': o->token_file = optarg; break;
 		case 's': o->ca_sha256 = optarg; break;
 		case 'c': o->ca_file = optarg; break;
 		case 'n': o->name = optarg; break;
@@ -156,10 +212,19 @@ enroll_parse(struct enroll_opts *o, int argc, char **argv)
 		enroll_fail("unexpected argument %s", argv[optind]);
 		return 2;
 	}
+	if (o->token != NULL && o->token_file != NULL) {
+		enroll_fail("give --token or --token-file, not both");
+		return 2;
+	}
+	if (o->token_file != NULL) {
+		if (enroll_read_token(o) != 0)
+			return 2;
+		o->token = o->token_buf;
+	}
 	if (o->url == NULL || o->token == NULL ||
 	    (o->ca_sha256 == NULL) == (o->ca_file == NULL)) {
-		enroll_fail("--url, --token and one of --ca-sha256 or --ca-file "
-		    "are required");
+		enroll_fail("--url, --token (or --token-file) and one of "
+		    "--ca-sha256 or --ca-file are required");
 		enroll_usage(stderr);
 		return 2;
 	}
@@ -439,10 +504,9 @@ out:
 	return rc;
 }
 
-int
-agent_enroll_main(int argc, char **argv)
+static int
+enroll_run(struct enroll_opts *o, int argc, char **argv)
 {
-	struct enroll_opts o;
 	struct bora_msg m;
 	char dir[PATH_MAX], kp[PATH_MAX + 16], cp[PATH_MAX + 16];
 	char ap[PATH_MAX + 16], cfgp[PATH_MAX + 16], name[BORA_MAX_NAME + 1];
@@ -453,14 +517,14 @@ agent_enroll_main(int argc, char **argv)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if ((rc = enroll_parse(&o, argc, argv)) != -1)
+	if ((rc = enroll_parse(o, argc, argv)) != -1)
 		return rc;
 	rc = 1;
-	if (mkdir(o.state_dir, 0700) != 0 && errno != EEXIST)
-		return enroll_fail("cannot create %s: %s", o.state_dir,
+	if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
+		return enroll_fail("cannot create %s: %s", o->state_dir,
 		    strerror(errno));
-	if ((abs = realpath(o.state_dir, NULL)) == NULL)
-		return enroll_fail("cannot resolve %s: %s", o.state_dir,
+	if ((abs = realpath(o->state_dir, NULL)) == NULL)
+		return enroll_fail("cannot resolve %s: %s", o->state_dir,
 		    strerror(errno));
 	snprintf(dir, sizeof(dir), "%s", abs);
 	free(abs);
@@ -468,11 +532,11 @@ agent_enroll_main(int argc, char **argv)
 	snprintf(kp, sizeof(kp), "%s/agent.key", dir);
 	snprintf(cp, sizeof(cp), "%s/agent.crt", dir);
 	snprintf(ap, sizeof(ap), "%s/ca.crt", dir);
-	if (o.config_out)
-		snprintf(cfgp, sizeof(cfgp), "%s", o.config_out);
+	if (o->config_out)
+		snprintf(cfgp, sizeof(cfgp), "%s", o->config_out);
 	else
 		snprintf(cfgp, sizeof(cfgp), "%s/agent.yaml", dir);
-	if (!o.force && access(kp, F_OK) == 0 && access(cp, F_OK) == 0) {
+	if (!o->force && access(kp, F_OK) == 0 && access(cp, F_OK) == 0) {
 		if (bora_tls_file_cn(cp, name, sizeof(name), err,
 		    sizeof(err)) != 0)
 			snprintf(name, sizeof(name), "?");
@@ -480,25 +544,25 @@ agent_enroll_main(int argc, char **argv)
 		    "enrolls again)\n", name, cp);
 		return 0;
 	}
-	if ((labels = enroll_labels(o.labels)) == NULL)
+	if ((labels = enroll_labels(o->labels)) == NULL)
 		return 2;
 	key = EVP_EC_gen("P-256");
-	csr = key ? enroll_csr(key, o.name) : NULL;
+	csr = key ? enroll_csr(key, o->name) : NULL;
 	if (csr == NULL) {
 		enroll_fail("cannot make a key and a CSR");
 		goto out;
 	}
-	if ((rc = enroll_exchange(&o, csr, labels, &m)) != 0)
+	if ((rc = enroll_exchange(o, csr, labels, &m)) != 0)
 		goto out;
 	rc = 1;
-	if (enroll_check_answer(&o, key, &m.u.enrolled) != 0)
+	if (enroll_check_answer(o, key, &m.u.enrolled) != 0)
 		goto out;
 	if (enroll_write_key(kp, key) != 0 ||
 	    enroll_write(cp, m.u.enrolled.certificate,
 	    strlen(m.u.enrolled.certificate), 0644) != 0 ||
 	    enroll_write(ap, m.u.enrolled.ca, strlen(m.u.enrolled.ca),
 	    0644) != 0 ||
-	    enroll_write_config(cfgp, o.url, dir, m.u.enrolled.labels ?
+	    enroll_write_config(cfgp, o->url, dir, m.u.enrolled.labels ?
 	    m.u.enrolled.labels : labels) != 0)
 		goto out;
 	printf("enrolled as %s\n  key:         %s (mode 0600, never sent)\n"
@@ -511,5 +575,19 @@ out:
 	json_decref(labels);
 	free(csr);
 	EVP_PKEY_free(key);
+	return rc;
+}
+
+int
+agent_enroll_main(int argc, char **argv)
+{
+	struct enroll_opts o;
+	int rc;
+
+	rc = enroll_run(&o, argc, argv);
+	if (o.token_buf != NULL) {
+		OPENSSL_cleanse(o.token_buf, strlen(o.token_buf));
+		free(o.token_buf);
+	}
 	return rc;
 }

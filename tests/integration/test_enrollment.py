@@ -67,10 +67,13 @@ class Enrollment(harness.BoraTestCase):
         return t
 
     def enroll(self, name, token, *extra, fp=None, expect=0):
+        """token None: the caller gives --token-file in extra."""
         state = os.path.join(self.tmp, "agent-" + name)
         argv = [harness.binary("bora-agent"), "enroll",
                 "--url", "wss://%s:%d/" % (harness.HOST, self.port),
-                "--token", token, "--state-dir", state]
+                "--state-dir", state]
+        if token is not None:
+            argv += ["--token", token]
         if fp is not False:
             argv += ["--ca-sha256", fp or self.fp]
         argv += list(extra)
@@ -184,6 +187,40 @@ class Enrollment(harness.BoraTestCase):
         a = self.api.get("/v1/agents/lab-1")
         self.assertEqual(a["labels"], {"role": "web"}, a)
         self.assert_step_works("lab-1")
+
+    def test_token_file(self):
+        """--token-file keeps the token off the command line; a file others
+        may read still works but is warned about; bad files are refused."""
+        t = self.token("--name", "tf-1")
+        path = os.path.join(self.work, "token")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, (t["token"] + "\n").encode())
+        os.close(fd)
+        out, _ = self.enroll("tf-1", None, "--token-file", path)
+        self.assertIn("enrolled as tf-1", out)
+        self.assertNotIn("warning", out)
+        self.assertNotIn(t["token"], out)
+        self.start_enrolled("tf-1")
+        self.wait_agent("tf-1")
+        self.assert_step_works("tf-1")
+        # world-readable: works, with a warning
+        t2 = self.token("--name", "tf-2")
+        with open(path, "w") as f:
+            f.write(t2["token"])
+        os.chmod(path, 0o644)
+        out, _ = self.enroll("tf-2", None, "--token-file", path)
+        self.assertIn("enrolled as tf-2", out)
+        self.assertRegex(out, r"warning: .*token may be read by others \(mode 644\)")
+        # refused before any connection: both forms, an empty or missing file
+        out, _ = self.enroll("tf-3", "x", "--token-file", path, expect=2)
+        self.assertIn("not both", out)
+        with open(path, "w") as f:
+            f.write("\n")
+        out, _ = self.enroll("tf-3", None, "--token-file", path, expect=2)
+        self.assertIn("expected one line with the token", out)
+        out, _ = self.enroll("tf-3", None, "--token-file", path + ".nope", expect=2)
+        self.assertIn("No such file", out)
+        self.assert_no_token_leak()
 
     def test_reused_token_refused(self):
         t = self.token()
