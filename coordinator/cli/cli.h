@@ -85,6 +85,11 @@ char *cli_read_script(const char *path, size_t max, size_t *len);
  */
 int cli_follow_events(const struct cli *cli, const char *what, const char *id,
     http_line_fn fn, void *ctx);
+/* The same, with on_idle(ctx) every idle_ms without events (non-zero from
+ * it stops following with an error). */
+int cli_follow_events_idle(const struct cli *cli, const char *what,
+    const char *id, http_line_fn fn, void *ctx, int idle_ms,
+    int (*on_idle)(void *ctx));
 
 /* endpoint.c: --url, --token, --token-file, --ca before the command
  * (1 when argv[*i] was one, *i moved past its value), then the URL, token,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -44,6 +45,7 @@ struct http_conn {
 	SSL *ssl;                    /* NULL on the unix socket */
 	SSL_CTX *ssl_ctx;
 	int timeout_s;
+	const struct http_request *rq;   /* for its on_idle */
 	size_t start, end;           /* unread bytes: buf[start..end) */
 	char buf[HTTP_RBUF];
 };
@@ -435,6 +437,38 @@ http_send_all(struct http_conn *c, const char *buf, size_t len, char *err,
 	return 0;
 }
 
+/* With rq->idle_ms: wait until the connection has bytes to read, calling
+ * rq->on_idle every idle_ms meanwhile. 0, or -1 (err set). */
+static int
+http_wait_readable(struct http_conn *c, char *err, size_t errlen)
+{
+	const struct http_request *rq = c->rq;
+	struct pollfd p;
+	int n;
+
+	if (rq == NULL || rq->idle_ms <= 0 || rq->on_idle == NULL)
+		return 0;
+	for (;;) {
+		if (c->ssl != NULL && SSL_pending(c->ssl) > 0)
+			return 0;
+		p.fd = c->fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		n = poll(&p, 1, rq->idle_ms);
+		if (n > 0)
+			return 0;      /* readable, or an error recv() will say */
+		if (n < 0 && errno != EINTR) {
+			http_errf(err, errlen, "waiting for the response: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (n == 0 && rq->on_idle(rq->idle_ctx) != 0) {
+			http_errf(err, errlen, "stopped while waiting");
+			return -1;
+		}
+	}
+}
+
 /* Read more bytes after c->end (moving unread bytes to the front when the
  * buffer is full). Returns the bytes read, 0 at end of stream, -1 on error
  * (err set). */
@@ -450,6 +484,8 @@ http_fill(struct http_conn *c, char *err, size_t errlen)
 		c->end -= c->start;
 		c->start = 0;
 	}
+	if (http_wait_readable(c, err, errlen) != 0)
+		return -1;
 	for (;;) {
 		n = http_io_recv(c, c->buf + c->end, sizeof(c->buf) - c->end);
 		if (n >= 0)
@@ -891,6 +927,7 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	c->ssl = NULL;
 	c->ssl_ctx = NULL;
 	c->timeout_s = rq->timeout_s;
+	c->rq = rq;
 	c->start = c->end = 0;
 	if (http_ep.set && (rc = http_tls_start(c, err, errlen)) != 0)
 		goto out;

@@ -33,6 +33,12 @@ struct http_request {
 	const char *body;          /* JSON, or NULL for none */
 	size_t body_len;
 	int timeout_s;             /* per read/write; 0 waits forever */
+	/* While waiting for more of a response, on_idle(idle_ctx) every
+	 * idle_ms without bytes (0: never); non-zero from it stops the
+	 * exchange with an error. */
+	int idle_ms;
+	int (*on_idle)(void *idle_ctx);
+	void *idle_ctx;
 };
 
 struct http_response {

@@ -621,6 +621,14 @@ int
 cli_follow_events(const struct cli *cli, const char *what, const char *id,
     http_line_fn fn, void *ctx)
 {
+	return cli_follow_events_idle(cli, what, id, fn, ctx, 0, NULL);
+}
+
+int
+cli_follow_events_idle(const struct cli *cli, const char *what,
+    const char *id, http_line_fn fn, void *ctx, int idle_ms,
+    int (*on_idle)(void *ctx))
+{
 	struct http_response resp;
 	struct http_request rq;
 	char path[BORA_MAX_STEP_ID + 64], err[512];
@@ -633,7 +641,8 @@ cli_follow_events(const struct cli *cli, const char *what, const char *id,
 	signal(SIGINT, cli_on_sigint);
 	snprintf(path, sizeof(path), "/v1/%ss/%s/events", what, id);
 	rq = (struct http_request){ .socket_path = cli_socket(cli),
-	    .method = "GET", .path = path, .timeout_s = 0 };
+	    .method = "GET", .path = path, .timeout_s = 0, .idle_ms = idle_ms,
+	    .on_idle = on_idle, .idle_ctx = ctx };
 	rc = http_stream(&rq, fn, ctx, &resp, err, sizeof(err));
 	if (rc != 0 && rc != HTTP_STOPPED) {
 		cli_transport_error(cli, rc, err);

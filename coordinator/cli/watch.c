@@ -12,7 +12,8 @@
  * second, by moving the cursor up over the previous drawing and clearing
  * to the end of the screen. Rows are cut to the terminal's width (a
  * wrapped row would break the count of lines to move up over) and to its
- * height.
+ * height. Without events it is redrawn every second all the same, so the
+ * durations of running tasks go on counting.
  *
  * Anywhere else (a pipe, a file, a CI log) it appends one plain line per
  * change instead, from the events themselves (so no state is skipped):
@@ -33,6 +34,7 @@
 #include "cli.h"
 
 #define WATCH_FPS          10
+#define WATCH_TICK_MS      1000      /* redraw without events (durations) */
 #define WATCH_PATH         256
 #define WATCH_LINE_MAX     512       /* bytes kept of a task's last line */
 #define WATCH_MAX_TASKS    4096      /* tasks whose last line is kept */
@@ -269,6 +271,18 @@ watch_event(const char *line, size_t len, void *ctx)
 	return ferror(stdout) ? 1 : 0;
 }
 
+/* No event for a while: redraw anyway on a terminal, so that the
+ * durations of running tasks go on counting. */
+static int
+watch_idle(void *ctx)
+{
+	struct watch *w = ctx;
+
+	if (!w->tty)
+		return 0;
+	return watch_refresh(w, NULL) != CLI_OK;
+}
+
 int
 cmd_watch(struct cli *cli, int argc, char **argv)
 {
@@ -297,7 +311,8 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 	/* one drawing at once, even before the first event */
 	if (w.tty && (rc = watch_refresh(&w, NULL)) != CLI_OK)
 		goto out;
-	rc = cli_follow_events(cli, "execution", w.id, watch_event, &w);
+	rc = cli_follow_events_idle(cli, "execution", w.id, watch_event, &w,
+	    w.tty ? WATCH_TICK_MS : 0, watch_idle);
 	if (rc != CLI_OK || w.failed) {
 		rc = CLI_FAIL;
 		goto out;

@@ -46,6 +46,23 @@ roll:
           echo applied 3 changes
 """
 
+QUIET_WF = """\
+version: '2.0'
+
+quiet:
+  type: direct
+  tasks:
+    wait:
+      action: bora.script
+      target: local
+      input:
+        script: |
+          #!/bin/sh
+          echo started
+          sleep 3.5
+          echo done
+"""
+
 FAIL_WF = """\
 version: '2.0'
 
@@ -191,6 +208,15 @@ class Watch(harness.BoraTestCase):
         self.assertEqual(code, 0, raw)
         screen = render(raw)
         self.assertTrue(all(len(l) < 40 for l in screen[:-1]), "\n".join(screen))
+
+    def test_durations_count_without_events(self):
+        """A task that prints nothing for 3.5 s: the view is redrawn all the
+        same (every second), so its duration goes on counting."""
+        xid = self.start(QUIET_WF)
+        code, raw = self.watch_pty(xid)
+        self.assertEqual(code, 0, raw)
+        shown = re.findall(r"wait\s+RUNNING\s+local\s+(\S+)", raw)
+        self.assertGreaterEqual(len(set(shown)), 3, shown)
 
     def test_plain_lines_and_exit_status(self):
         xid = self.start(FAIL_WF)
