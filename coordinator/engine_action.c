@@ -379,6 +379,7 @@ action_start_workflow(struct action *a, const char *name, json_t *input)
 		action_done(a, 0, action_error("%s", err));
 		return;
 	}
+	snprintf(a->child_id, sizeof(a->child_id), "%s", child->id);
 	if (engine_exec_done(child)) {
 		action_child_done(a, child);
 		return;
@@ -532,8 +533,9 @@ action_to_json(const struct action *a)
 	static const char *const names[] = { "PENDING", "RUNNING", "DELAYED",
 	    "SUCCESS", "ERROR", "CANCELLED" };
 
-	return json_pack("{s:i, s:s, s:i, s:s?, s:s?, s:O?, s:O?}", "index",
-	    (int)a->index, "state", names[a->state], "attempt", (int)a->attempt,
-	    "agent", a->agent, "step", a->step_id[0] ? a->step_id : NULL,
+	return json_pack("{s:i, s:s, s:i, s:s?, s:s?, s:s?, s:O?, s:O?}",
+	    "index", (int)a->index, "state", names[a->state], "attempt",
+	    (int)a->attempt, "agent", a->agent, "step", a->step_id[0] ?
+	    a->step_id : NULL, "execution", a->child_id[0] ? a->child_id : NULL,
 	    "vars", a->vars, "result", a->result);
 }

@@ -52,7 +52,8 @@ struct action {
 	int ok;                     /* the last attempt succeeded */
 	int retry_due;              /* its delay ended while paused */
 	struct timer timer;         /* std.sleep, retry delay, wait timeout */
-	struct engine_exec *child;  /* sub-workflow execution */
+	struct engine_exec *child;  /* sub-workflow execution, while it runs */
+	char child_id[ENGINE_ID_MAX];  /* its id, kept after (logs, API) */
 	json_t *wait_spec;          /* bora.wait_agents: its evaluated input */
 	TAILQ_ENTRY(action) wait_link;  /* on the engine's waiting list */
 	int waiting;

@@ -89,14 +89,15 @@ static json_t *
 persist_action(const struct action *a)
 {
 	return json_pack("{s:i, s:i, s:O?, s:s?, s:i, s:i, s:s, s:b, s:O?, "
-	    "s:b, s:b, s:o?, s:b, s:O?, s:s?}",
+	    "s:b, s:b, s:o?, s:b, s:O?, s:s?, s:s?}",
 	    "task", (int)a->t->seq,
 	    "index", (int)a->index, "vars", a->vars, "agent", a->agent,
 	    "state", (int)a->state, "attempt", (int)a->attempt,
 	    "step", a->step_id, "step_live", a->step_live, "result", a->result,
 	    "ok", a->ok, "retry_due", a->retry_due,
 	    "timer_at", persist_at(&a->timer), "waiting", a->waiting,
-	    "wait_spec", a->wait_spec, "child", a->child ? a->child->id : NULL);
+	    "wait_spec", a->wait_spec, "child", a->child ? a->child->id : NULL,
+	    "child_id", a->child_id[0] ? a->child_id : NULL);
 }
 
 /* The task's own fields; its actions are saved apart (persist_action). */
@@ -270,6 +271,9 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 	a->state = (enum astate)restore_int(d, "state");
 	a->attempt = (unsigned)restore_int(d, "attempt");
 	snprintf(a->step_id, sizeof(a->step_id), "%s", step ? step : "");
+	snprintf(a->child_id, sizeof(a->child_id), "%s", json_string_value(
+	    json_object_get(d, "child_id")) ? json_string_value(
+	    json_object_get(d, "child_id")) : "");
 	a->result = restore_ref(d, "result");
 	a->ok = restore_bool(d, "ok");
 	a->retry_due = restore_bool(d, "retry_due");
@@ -436,6 +440,8 @@ restore_parent(struct engine_exec *x, const json_t *doc, char *err,
 		return 0;
 	x->parent_action = t->acts[index];
 	t->acts[index]->child = x;
+	snprintf(t->acts[index]->child_id, sizeof(t->acts[index]->child_id),
+	    "%s", x->id);
 	return 0;
 }
 

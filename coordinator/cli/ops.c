@@ -512,37 +512,83 @@ cli_logs_step(const struct cli *cli, struct cli_logs *l, const char *step,
 	return CLI_OK;
 }
 
-/* The stored output of every step of x's tasks (l->task only), in task
- * order. */
+#define CLI_LOGS_DEPTH 16        /* sub-workflows within sub-workflows */
+
+static int cli_logs_tasks(const struct cli *cli, struct cli_logs *l,
+    const json_t *x, const char *prefix, int depth);
+
+/* The stored output of sub-workflow execution id, its tasks named
+ * "prefix/task". */
 static int
-cli_logs_stored(const struct cli *cli, struct cli_logs *l, const json_t *x)
+cli_logs_child(const struct cli *cli, struct cli_logs *l, const char *id,
+    const char *prefix, int depth)
+{
+	struct http_response resp;
+	char path[CLI_OPS_PATH];
+	json_t *x = NULL;
+	int rc;
+
+	if (depth >= CLI_LOGS_DEPTH || !cli_exec_id_valid(id))
+		return CLI_OK;
+	memset(&resp, 0, sizeof(resp));
+	snprintf(path, sizeof(path), "/v1/executions/%s", id);
+	rc = cli_call(cli, "GET", path, NULL, 0, &resp, &x);
+	if (rc == CLI_OK)
+		rc = cli_logs_tasks(cli, l, x, prefix, depth + 1);
+	json_decref(x);
+	http_response_free(&resp);
+	return rc;
+}
+
+/* The stored output of every step of x's tasks, in task order, and of
+ * its sub-workflows' (their tasks shown as "task/subtask"); at the top
+ * (depth 0) of task l->task only. */
+static int
+cli_logs_tasks(const struct cli *cli, struct cli_logs *l, const json_t *x,
+    const char *prefix, int depth)
 {
 	const json_t *tasks = json_object_get(x, "tasks"), *t, *a;
-	const char *name, *step;
+	const char *name, *step, *child;
+	char full[256];
 	size_t i, j;
 	int rc, found = 0;
 
 	json_array_foreach(tasks, i, t) {
 		name = cli_exec_str(t, "name", "?");
-		if (l->task && strcmp(l->task, name) != 0)
+		if (depth == 0 && l->task && strcmp(l->task, name) != 0)
 			continue;
 		found = 1;
+		snprintf(full, sizeof(full), "%s%s", prefix, name);
 		json_array_foreach(json_object_get(t, "actions"), j, a) {
 			step = json_string_value(json_object_get(a, "step"));
-			if (step == NULL)
-				continue;
-			rc = cli_logs_step(cli, l, step, cli_exec_str(a, "agent",
-			    "?"), name);
+			child = json_string_value(json_object_get(a,
+			    "execution"));
+			rc = CLI_OK;
+			if (step != NULL)
+				rc = cli_logs_step(cli, l, step, cli_exec_str(a,
+				    "agent", "?"), full);
+			else if (child != NULL) {
+				char sub[sizeof(full) + 1];
+
+				snprintf(sub, sizeof(sub), "%s/", full);
+				rc = cli_logs_child(cli, l, child, sub, depth);
+			}
 			if (rc != CLI_OK)
 				return rc;
 		}
 	}
-	if (l->task && !found) {
+	if (depth == 0 && l->task && !found) {
 		cli_warnx("execution %s has no task %s (yet)", l->exec,
 		    l->task);
 		return CLI_FAIL;
 	}
 	return CLI_OK;
+}
+
+static int
+cli_logs_stored(const struct cli *cli, struct cli_logs *l, const json_t *x)
+{
+	return cli_logs_tasks(cli, l, x, "", 0);
 }
 
 /* --follow: the output events of the execution's stream, live. */

@@ -76,6 +76,31 @@ stuck:
         script: "echo never"
 """
 
+NESTED_WF = """\
+version: '2.0'
+name: nested
+workflows:
+  outer:
+    type: direct
+    tasks:
+      first:
+        action: bora.script
+        target: local
+        input:
+          script: "echo outer first"
+        on-success: [sub]
+      sub:
+        workflow: inner
+  inner:
+    type: direct
+    tasks:
+      deep:
+        action: bora.script
+        target: local
+        input:
+          script: "echo inner deep"
+"""
+
 
 def mask(text):
     """Times, durations and ids out of CLI output."""
@@ -205,6 +230,25 @@ class OperatorsCli(harness.BoraTestCase):
         self.assertRegex(text, r'steps: output step=%s\.\d+\.0\.1 exec=%s agent=local '
                                r'stream=stderr line="disk full"' % (xid, xid))
         self.assertRegex(self.coord.log(), r"agent connected agent=local addr=\S+")
+
+    def test_logs_descend_into_sub_workflows(self):
+        self.start_connected_agent("local")
+        r = self.cli("run", "--workflow", "outer", self.write("nested.yaml", NESTED_WF))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        xid = r.stdout.splitlines()[0].split()[1]
+        r = self.cli("logs", xid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [
+            "[local first stdout] outer first",
+            "[local sub/deep stdout] inner deep",
+        ])
+        r = self.cli("logs", xid, "sub")
+        self.assertEqual(r.stdout.splitlines(), ["[local sub/deep stdout] inner deep"])
+        # the API names the sub-workflow's execution on the task's action
+        tasks = self.api.get("/v1/executions/%s" % xid)["tasks"]
+        child = [a.get("execution") for t in tasks if t["name"] == "sub" for a in t["actions"]]
+        self.assertEqual(len(child), 1, tasks)
+        self.assertEqual(self.api.get("/v1/executions/%s" % child[0])["workflow"], "inner")
 
     def test_follow_and_aliases(self):
         self.start_connected_agent("local")
