@@ -639,6 +639,30 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
 
+class small_asan_quarantine:
+    """with small_asan_quarantine(mb): processes started inside get ASan's
+    quarantine cut to mb MiB (default 256 MiB of freed memory held back to
+    catch use after free), so that their VmRSS follows what they hold:
+    memory tests can then run in the sanitizer build too. Children inherit
+    this process's environment (child_env); later ASan flags win."""
+
+    def __init__(self, mb):
+        self.mb = mb
+
+    def __enter__(self):
+        self.old = os.environ.get("ASAN_OPTIONS")
+        os.environ["ASAN_OPTIONS"] = "%s:quarantine_size_mb=%d" % (
+            self.old or SAN_ENV["ASAN_OPTIONS"], self.mb)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            os.environ.pop("ASAN_OPTIONS", None)
+        else:
+            os.environ["ASAN_OPTIONS"] = self.old
+        return False
+
+
 def status_kib(pid, field):
     """A "kB" field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
     with open("/proc/%d/status" % pid) as f:

@@ -120,16 +120,8 @@ class BadMessages(harness.BoraTestCase):
 
     def setUp(self):
         super().setUp()
-        old = os.environ.get("ASAN_OPTIONS")
-        os.environ["ASAN_OPTIONS"] = "%s:quarantine_size_mb=%d" % (
-            old or harness.SAN_ENV["ASAN_OPTIONS"], QUARANTINE_MB)
-        try:
+        with harness.small_asan_quarantine(QUARANTINE_MB):
             self.start_coordinator(extra=["--max-message-bytes", str(MAX_MSG)])
-        finally:
-            if old is None:
-                os.environ.pop("ASAN_OPTIONS", None)
-            else:
-                os.environ["ASAN_OPTIONS"] = old
         self.agent = self.start_agent("local")
         self.wait_agent("local")
 

@@ -83,20 +83,8 @@ class OutputMemory(harness.BoraTestCase):
         super().setUp()
         self.start_coordinator()
         self.sanitizer = is_sanitizer_build(harness.binary("bora-agent"))
-        # start_agent takes no env: the agent inherits this process's
-        # environment (harness.child_env); later ASan flags override
-        # earlier ones.
-        old = os.environ.get("ASAN_OPTIONS")
-        if self.sanitizer:
-            os.environ["ASAN_OPTIONS"] = "%s:quarantine_size_mb=%d" % (
-                old or harness.SAN_ENV["ASAN_OPTIONS"], QUARANTINE_MB)
-        try:
+        with harness.small_asan_quarantine(QUARANTINE_MB):
             self.agent = self.start_agent("local")
-        finally:
-            if old is None:
-                os.environ.pop("ASAN_OPTIONS", None)
-            else:
-                os.environ["ASAN_OPTIONS"] = old
         self.wait_agent("local")
 
     def test_50mib_stdout_bounded_memory(self):

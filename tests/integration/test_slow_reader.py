@@ -52,16 +52,8 @@ class SlowReader(harness.BoraTestCase):
 
     def setUp(self):
         super().setUp()
-        old = os.environ.get("ASAN_OPTIONS")
-        os.environ["ASAN_OPTIONS"] = "%s:quarantine_size_mb=%d" % (
-            old or harness.SAN_ENV["ASAN_OPTIONS"], QUARANTINE_MB)
-        try:
+        with harness.small_asan_quarantine(QUARANTINE_MB):
             self.start_coordinator(extra=("--max-queue-bytes", str(QUEUE_CAP)))
-        finally:
-            if old is None:
-                os.environ.pop("ASAN_OPTIONS", None)
-            else:
-                os.environ["ASAN_OPTIONS"] = old
         self.start_connected_agent("local")
 
     def slow_agent(self, read_welcome=True):
