@@ -876,6 +876,16 @@ api_on_body(struct api_session *ss, const void *in, size_t len)
 	return 0;
 }
 
+/* The upgrade asks for the events websocket protocol, and nothing else. */
+static int
+api_upgrade_is_events(struct lws *wsi)
+{
+	char proto[64];
+
+	return lws_hdr_copy(wsi, proto, sizeof(proto),
+	    WSI_TOKEN_PROTOCOL) > 0 && strcmp(proto, API_WS_PROTOCOL) == 0;
+}
+
 static int
 api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -915,7 +925,8 @@ api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return -1;                 /* no websockets on the API */
+		/* a websocket only for the events protocol (api_ws.c) */
+		return api_upgrade_is_events(wsi) ? 0 : -1;
 
 	default:
 		return 0;

@@ -51,4 +51,8 @@
 /* The HTTP protocol of the API vhost (first in its protocol list). */
 extern const struct lws_protocols api_protocol;
 
+/* An execution's events as a websocket, on the same vhosts (api_ws.c). */
+#define API_WS_PROTOCOL "bora-events"
+extern const struct lws_protocols api_ws_protocol;
+
 #endif

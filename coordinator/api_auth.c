@@ -107,54 +107,93 @@ api_auth_peer(struct lws *wsi, char *addr, size_t n)
 static int
 api_auth_blocked(struct api_session *ss, const char *addr, int64_t blocked_ms)
 {
-	char q[128], retry[24];
+	char retry[24];
 	long long s = (long long)((blocked_ms + 999) / 1000);
 
 	snprintf(retry, sizeof(retry), "%lld", s);
-	log_warnx("api", "refused request addr=%s method=%s path=%s "
-	    "reason=\"rate limited: too many refused operator tokens\" "
-	    "retry_after_s=%lld", addr, ss->method,
-	    bora_log_quote(ss->path, q, sizeof(q)), s);
 	ss->close_after = 1;
 	return api_error_h(ss, 429, "rate_limited", WSI_TOKEN_HTTP_RETRY_AFTER,
 	    retry, "too many refused operator tokens from %s; try again in "
 	    "%lld s", addr, s) ? -1 : 1;
 }
 
-int
-api_auth_check(struct api_session *ss)
+/*
+ * Whether the request on wsi (method, path: for the log) may go on: 0 on
+ * the unix socket or with the operator token; API_AUTH_BLOCKED when its
+ * address is rate limited (*blocked_ms: how long still), API_AUTH_REFUSED
+ * (why says why). Every refusal is logged, never the token.
+ */
+enum { API_AUTH_OK, API_AUTH_BLOCKED, API_AUTH_REFUSED };
+
+static int
+api_auth_verdict(struct lws *wsi, const char *method, const char *path,
+    char *addr, size_t addrlen, int64_t *blocked_ms, char *why,
+    size_t whylen)
 {
-	char tok[API_AUTH_MAX + 1], why[160], addr[64], q[128];
-	int64_t now, blocked;
+	char tok[API_AUTH_MAX + 1], q[128];
+	int64_t now;
 	int rc;
 
-	if (!api_on_https(ss->wsi))
-		return 0;              /* the unix socket: its mode decides */
+	if (!api_on_https(wsi))
+		return API_AUTH_OK;    /* the unix socket: its mode decides */
 	if (!api_auth_rl_ready) {
 		ratelimit_init(&api_auth_rl, API_AUTH_RL_FAILS,
 		    API_AUTH_RL_WINDOW_S, API_AUTH_RL_BLOCK_S);
 		api_auth_rl_ready = 1;
 	}
-	api_auth_peer(ss->wsi, addr, sizeof(addr));
+	api_auth_peer(wsi, addr, addrlen);
 	now = bora_wall_ms();
-	if ((blocked = ratelimit_blocked(&api_auth_rl, addr, now)) > 0)
-		return api_auth_blocked(ss, addr, blocked);
+	if ((*blocked_ms = ratelimit_blocked(&api_auth_rl, addr, now)) > 0) {
+		log_warnx("api", "refused request addr=%s method=%s path=%s "
+		    "reason=\"rate limited: too many refused operator tokens\" "
+		    "retry_after_s=%lld", addr, method, bora_log_quote(path, q,
+		    sizeof(q)), (long long)((*blocked_ms + 999) / 1000));
+		return API_AUTH_BLOCKED;
+	}
 	tokens_operator_reload_if_asked();
-	rc = api_bearer(ss->wsi, tok, sizeof(tok), why, sizeof(why));
+	rc = api_bearer(wsi, tok, sizeof(tok), why, whylen);
 	if (rc == 0)
-		rc = tokens_operator_check(tok, why, sizeof(why));
+		rc = tokens_operator_check(tok, why, whylen);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	if (rc == 0)
-		return 0;
+		return API_AUTH_OK;
 	log_warnx("api", "refused request addr=%s method=%s path=%s "
-	    "reason=\"%s\"", addr, ss->method,
-	    bora_log_quote(ss->path, q, sizeof(q)), why);
+	    "reason=\"%s\"", addr, method, bora_log_quote(path, q, sizeof(q)),
+	    why);
 	if (ratelimit_fail(&api_auth_rl, addr, now))
 		log_warnx("api", "rate limiting operator token addr=%s "
 		    "failures=%d window_s=%d blocked_s=%d", addr,
 		    API_AUTH_RL_FAILS, API_AUTH_RL_WINDOW_S, API_AUTH_RL_BLOCK_S);
+	return API_AUTH_REFUSED;
+}
+
+int
+api_auth_check(struct api_session *ss)
+{
+	char why[160], addr[64];
+	int64_t blocked = 0;
+
+	switch (api_auth_verdict(ss->wsi, ss->method, ss->path, addr,
+	    sizeof(addr), &blocked, why, sizeof(why))) {
+	case API_AUTH_OK:
+		return 0;
+	case API_AUTH_BLOCKED:
+		return api_auth_blocked(ss, addr, blocked);
+	default:
+		break;
+	}
 	ss->close_after = 1;
 	return api_error_h(ss, 401, "unauthorized", API_AUTH_HDR, API_AUTH_HDR_V,
 	    "%s; the HTTPS API takes \"Authorization: Bearer TOKEN\" with "
 	    "the operator token", why) ? -1 : 1;
+}
+
+int
+api_auth_upgrade(struct lws *wsi, const char *path)
+{
+	char why[160], addr[64];
+	int64_t blocked = 0;
+
+	return api_auth_verdict(wsi, "GET", path, addr, sizeof(addr),
+	    &blocked, why, sizeof(why)) == API_AUTH_OK ? 0 : -1;
 }

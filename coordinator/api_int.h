@@ -132,6 +132,9 @@ int api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
  * the operator token); else answered 401 (or 429 when the address is rate
  * limited): 1, or -1 to hang up. */
 int api_auth_check(struct api_session *ss);
+/* The same check for a websocket upgrade to path (refusals logged): 0 to
+ * go on, -1 to refuse. */
+int api_auth_upgrade(struct lws *wsi, const char *path);
 
 /* api_workflows.c: stored workflows. */
 int api_workflows_create(struct api_session *ss);

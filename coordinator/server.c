@@ -708,7 +708,7 @@ static int
 server_api_https(const struct coord_config *cfg,
     const struct lws_protocols *protocols)
 {
-	static struct lws_protocols https_list[2];   /* lws keeps the pointer */
+	static struct lws_protocols https_list[3];   /* lws keeps the pointer */
 	struct lws_context_creation_info info;
 	const char *iface = cfg->api_listen ? cfg->api_listen : cfg->listen;
 
@@ -716,6 +716,7 @@ server_api_https(const struct coord_config *cfg,
 	https_list[0] = protocols[0];
 	server_api_callback = protocols[0].callback;
 	https_list[0].callback = server_api_https_callback;
+	https_list[1] = protocols[1];              /* the events websocket */
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = API_VHOST_HTTPS;
 	info.port = (int)cfg->api_port;
@@ -746,7 +747,7 @@ int
 server_start(const struct coord_config *cfg)
 {
 	struct lws_context_creation_info info;
-	static struct lws_protocols api_list[2];   /* lws keeps the pointer */
+	static struct lws_protocols api_list[3];   /* lws keeps the pointer */
 	static lws_retry_bo_t idle;               /* lws keeps the pointer too */
 	struct lws_vhost *vh;
 
@@ -795,6 +796,7 @@ server_start(const struct coord_config *cfg)
 	memset(&info, 0, sizeof(info));
 	memset(api_list, 0, sizeof(api_list));
 	api_list[0] = api_protocol;
+	api_list[1] = api_ws_protocol;
 	info.vhost_name = "api";
 	info.options = LWS_SERVER_OPTION_UNIX_SOCK;
 	info.iface = cfg->api_socket;

@@ -893,6 +893,53 @@ class WSClient:
         self.sock = None
 
 
+class EventsClient(WSClient):
+    """The operator API's events websocket (protocol bora-events) for
+    execution xid: on the unix socket unix_path, or over HTTPS on port
+    with ca and an operator token."""
+
+    def __init__(self, xid, unix_path=None, port=None, ca=None, token=None,
+                 query="", timeout=10.0):
+        super().__init__(port or 0, ca=ca, protocol="bora-events", timeout=timeout)
+        self.unix_path = unix_path
+        self.token = token
+        self.path = "/v1/executions/%s/events%s" % (xid, query)
+
+    def open_socket(self):
+        if self.unix_path is None:
+            return super().open_socket()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        try:
+            s.connect(self.unix_path)
+        except OSError:
+            s.close()
+            raise
+        self.sock = s
+
+    def upgrade_request(self):
+        req = super().upgrade_request().decode()
+        req = req.replace("GET / HTTP/1.1", "GET %s HTTP/1.1" % self.path, 1)
+        if self.token is not None:
+            req = req.replace("\r\n\r\n", "\r\nAuthorization: Bearer %s\r\n\r\n"
+                              % self.token, 1)
+        return req.encode()
+
+    def events(self, timeout=60.0):
+        """Every event until the server closes; (events, close code)."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                op, data = self.recv(max(0.1, deadline - time.monotonic()))
+            except WSClosed as e:
+                return out, e.code
+            if op != OP_TEXT:
+                raise AssertionError("a non-text message: %r" % op)
+            out.append(json.loads(data))
+        raise AssertionError("the events websocket did not close within %s s" % timeout)
+
+
 def _xor_mask(data, mk):
     if not data:
         return b""

@@ -142,6 +142,24 @@ class ApiHttps(harness.BoraTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["agents"][0]["name"], "local")
 
+    def test_events_websocket_needs_the_token(self):
+        self.start_connected_agent("local")
+        st, doc = self.api.request("POST", "/v1/executions", {"workflow": HELLO_WF})
+        self.assertEqual(st, 201, doc)
+        xid = doc["id"]
+        for token in (None, "not-the-token"):
+            c = harness.EventsClient(xid, port=self.api_port, ca=self.ca, token=token)
+            with self.assertRaises(harness.WSClosed):
+                c.connect()
+            c.close()
+        self.coord.wait_log(r'refused request addr=127\.0\.0\.1 method=GET '
+                            r'path=/v1/executions/%s/events reason="no Authorization header"' % xid)
+        c = harness.EventsClient(xid, port=self.api_port, ca=self.ca, token=self.token).connect()
+        events, code = c.events()
+        c.close()
+        self.assertEqual(code, 1000)
+        self.assertEqual(events[-1].get("state"), "SUCCESS", events[-1])
+
     def test_missing_and_wrong_token(self):
         # five refusals in all: the sixth would be rate limited
         # (test_wrong_tokens_rate_limited)
