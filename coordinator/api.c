@@ -926,7 +926,7 @@ api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		/* a websocket only for the events protocol (api_ws.c) */
-		return api_upgrade_is_events(wsi) ? 0 : -1;
+		return api_upgrade_is_events(wsi) ? api_ws_confirm(wsi) : -1;
 
 	default:
 		return 0;

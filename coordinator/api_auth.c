@@ -188,12 +188,19 @@ api_auth_check(struct api_session *ss)
 	    "the operator token", why) ? -1 : 1;
 }
 
-int
+unsigned
 api_auth_upgrade(struct lws *wsi, const char *path)
 {
 	char why[160], addr[64];
 	int64_t blocked = 0;
 
-	return api_auth_verdict(wsi, "GET", path, addr, sizeof(addr),
-	    &blocked, why, sizeof(why)) == API_AUTH_OK ? 0 : -1;
+	switch (api_auth_verdict(wsi, "GET", path, addr, sizeof(addr),
+	    &blocked, why, sizeof(why))) {
+	case API_AUTH_OK:
+		return 0;
+	case API_AUTH_BLOCKED:
+		return 429;
+	default:
+		return 401;
+	}
 }

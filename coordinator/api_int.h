@@ -133,8 +133,12 @@ int api_exec_req_parse(const json_t *root, struct api_exec_req *rq,
  * limited): 1, or -1 to hang up. */
 int api_auth_check(struct api_session *ss);
 /* The same check for a websocket upgrade to path (refusals logged): 0 to
- * go on, -1 to refuse. */
-int api_auth_upgrade(struct lws *wsi, const char *path);
+ * go on, else the HTTP status to refuse it with (401, 429). */
+unsigned api_auth_upgrade(struct lws *wsi, const char *path);
+/* api_ws.c: an upgrade request for the events websocket, checked before
+ * lws switches protocols: 0 to go on; 1 when refused with an HTTP answer
+ * (status and {error, detail}, written here); -1 to hang up. */
+int api_ws_confirm(struct lws *wsi);
 
 /* api_workflows.c: stored workflows. */
 int api_workflows_create(struct api_session *ss);

@@ -84,40 +84,109 @@ api_ws_from(struct lws *wsi)
 	return end == v || *end != '\0' || n < 0 ? -1 : n;
 }
 
-/* The handshake: the path names a known execution, the caller may use the
- * API. 0 to accept, non-zero to refuse (logged). */
+/* Answer the upgrade request with status and {error, detail}. 1, or -1
+ * when it cannot be written. */
+static int
+api_ws_refuse(struct lws *wsi, unsigned status, const char *code,
+    const char *detail)
+{
+	unsigned char head[LWS_PRE + 512], body[LWS_PRE + 512];
+	unsigned char *start = head + LWS_PRE, *p = start;
+	json_t *o = json_pack("{s:s, s:s}", "error", code, "detail", detail);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	size_t n = text ? strlen(text) : 0;
+	int rc = -1;
+
+	if (text != NULL && n < sizeof(body) - LWS_PRE) {
+		memcpy(body + LWS_PRE, text, n);
+		if (lws_add_http_common_headers(wsi, status, "application/json",
+		    n, &p, head + sizeof(head)) == 0 &&
+		    lws_finalize_write_http_header(wsi, start, &p,
+		    head + sizeof(head)) == 0 &&
+		    lws_write(wsi, body + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) ==
+		    (int)n)
+			rc = 1;
+	}
+	free(text);
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * The checks of an upgrade, in order: the caller may use the API, the
+ * path names a known execution, from= is an index. 0 with the execution
+ * (and *from), else the refusal's status, code and detail (logged).
+ */
+static unsigned
+api_ws_check(struct lws *wsi, char *id, size_t idlen, struct engine_exec **x,
+    long long *from, const char **code, char *detail, size_t dlen)
+{
+	char path[API_WS_PATH_MAX], q[128], addr[64] = "?";
+	unsigned status;
+
+	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
+		path[0] = '\0';
+	if ((status = api_auth_upgrade(wsi, path)) != 0) {   /* logged */
+		*code = status == 429 ? "rate_limited" : "unauthorized";
+		snprintf(detail, dlen, "%s", status == 429 ? "too many refused "
+		    "operator tokens; try again later" : "the HTTPS API takes "
+		    "\"Authorization: Bearer TOKEN\" with the operator token");
+		return status;
+	}
+	lws_get_peer_simple(wsi, addr, sizeof(addr));
+	if (api_ws_path_id(path, id, idlen) != 0 ||
+	    (*x = engine_find(id)) == NULL) {
+		*code = "not_found";
+		snprintf(detail, dlen, "no execution %s", bora_log_quote(
+		    api_ws_path_id(path, id, idlen) == 0 ? id : path, q,
+		    sizeof(q)));
+		status = 404;
+	} else if ((*from = api_ws_from(wsi)) < 0) {
+		*code = "bad_request";
+		snprintf(detail, dlen, "from: expected an event index");
+		status = 400;
+	} else
+		return 0;
+	log_warnx("api", "refused events websocket addr=%s path=%s "
+	    "reason=\"%s\"", addr, bora_log_quote(path, q, sizeof(q)), detail);
+	return status;
+}
+
+int
+api_ws_confirm(struct lws *wsi)
+{
+	char id[ENGINE_ID_MAX], detail[200];
+	const char *code = "";
+	struct engine_exec *x = NULL;
+	long long from = 0;
+	unsigned status;
+
+	status = api_ws_check(wsi, id, sizeof(id), &x, &from, &code, detail,
+	    sizeof(detail));
+	return status == 0 ? 0 : api_ws_refuse(wsi, status, code, detail);
+}
+
+/* The protocol's own handshake callback: start watching (checked again:
+ * nothing changed between the two callbacks, but this one must not trust
+ * the other was called). 0 to accept, non-zero to refuse. */
 static int
 api_ws_accept(struct api_ws_session *ws, struct lws *wsi)
 {
-	char path[API_WS_PATH_MAX], q[128], addr[64] = "?";
-	struct engine_exec *x;
-	long long from;
+	char detail[200];
+	const char *code = "";
+	struct engine_exec *x = NULL;
+	long long from = 0;
 
-	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
+	if (api_ws_check(wsi, ws->id, sizeof(ws->id), &x, &from, &code,
+	    detail, sizeof(detail)) != 0)
 		return -1;
-	if (api_auth_upgrade(wsi, path) != 0)
-		return -1;             /* logged there */
-	lws_get_peer_simple(wsi, addr, sizeof(addr));
-	if (api_ws_path_id(path, ws->id, sizeof(ws->id)) != 0 ||
-	    (x = engine_find(ws->id)) == NULL) {
-		log_warnx("api", "refused events websocket addr=%s path=%s "
-		    "reason=\"no such execution\"", addr,
-		    bora_log_quote(path, q, sizeof(q)));
-		return -1;
-	}
-	if ((from = api_ws_from(wsi)) < 0) {
-		log_warnx("api", "refused events websocket addr=%s path=%s "
-		    "reason=\"from is not an event index\"", addr,
-		    bora_log_quote(path, q, sizeof(q)));
-		return -1;
-	}
 	ws->wsi = wsi;
 	ws->index = (size_t)from;
 	ws->watch.notify = api_ws_notify;
 	ws->watch.user = ws;
 	evlog_watch(engine_exec_log(x), &ws->watch);
-	log_debug("api", "events websocket exec=%s from=%zu addr=%s", ws->id,
-	    ws->index, addr);
+	log_info("api", "events websocket exec=%s from=%zu", ws->id,
+	    ws->index);
 	return 0;
 }
 

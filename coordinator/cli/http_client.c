@@ -32,36 +32,14 @@
 #include <openssl/x509v3.h>
 
 #include "http_client.h"
+#include "http_client_int.h"
 
 #ifndef BORA_VERSION
 #define BORA_VERSION "0.0.0-dev"
 #endif
 
 #define HTTP_MAX_CHUNK_LINE  4096      /* "1a2b;ext\r\n" */
-#define HTTP_RBUF            (HTTP_MAX_HEADER + 1)
 
-struct http_conn {
-	int fd;
-	SSL *ssl;                    /* NULL on the unix socket */
-	SSL_CTX *ssl_ctx;
-	int timeout_s;
-	const struct http_request *rq;   /* for its on_idle */
-	size_t start, end;           /* unread bytes: buf[start..end) */
-	char buf[HTTP_RBUF];
-};
-
-/* Where body bytes go. */
-struct http_sink {
-	int lines;                   /* 0: collect; 1: split lines */
-	char *buf;
-	size_t len, alloc, cap;
-	http_line_fn fn;
-	void *ctx;
-	int stopped;
-};
-
-static int http_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* The endpoint of every request when a URL is set (http_set_endpoint). */
 static struct {
@@ -72,7 +50,7 @@ static struct {
 	char *ca_file;
 } http_ep;
 
-static int
+int
 http_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -409,7 +387,7 @@ http_conn_close(struct http_conn *c)
 
 /* Send all of buf. 0; 1 when the server hung up (it may have answered
  * already: read on); -1 on other errors. */
-static int
+int
 http_send_all(struct http_conn *c, const char *buf, size_t len, char *err,
     size_t errlen)
 {
@@ -472,7 +450,7 @@ http_wait_readable(struct http_conn *c, char *err, size_t errlen)
 /* Read more bytes after c->end (moving unread bytes to the front when the
  * buffer is full). Returns the bytes read, 0 at end of stream, -1 on error
  * (err set). */
-static ssize_t
+ssize_t
 http_fill(struct http_conn *c, char *err, size_t errlen)
 {
 	ssize_t n;
@@ -506,7 +484,7 @@ http_fill(struct http_conn *c, char *err, size_t errlen)
 
 /* ---- sinks ------------------------------------------------------------- */
 
-static int
+int
 http_buf_append(struct http_sink *s, const char *data, size_t len,
     char *err, size_t errlen, const char *what)
 {
@@ -535,7 +513,7 @@ http_buf_append(struct http_sink *s, const char *data, size_t len,
 }
 
 /* Hand the line in s->buf (without its newline) to the callback. */
-static int
+int
 http_sink_emit(struct http_sink *s)
 {
 	size_t len = s->len;
@@ -593,6 +571,7 @@ struct http_head {
 	unsigned long long length;
 	char reason[64];
 	char content_type[128];
+	char ws_accept[64];          /* Sec-WebSocket-Accept */
 };
 
 static void
@@ -701,6 +680,10 @@ http_parse_head(char *head, size_t len, struct http_head *h, char *err,
 		    strncasecmp(line, "Transfer-Encoding", 17) == 0) {
 			h->chunked = http_te_chunked(vs, (size_t)(ve - vs),
 			    &other_te);
+		} else if ((size_t)(colon - line) == 20 &&
+		    strncasecmp(line, "Sec-WebSocket-Accept", 20) == 0) {
+			snprintf(h->ws_accept, sizeof(h->ws_accept), "%.*s",
+			    (int)(ve - vs), vs);
 		} else if ((size_t)(colon - line) == 12 &&
 		    strncasecmp(line, "Content-Type", 12) == 0) {
 			snprintf(h->content_type, sizeof(h->content_type),
@@ -733,7 +716,8 @@ http_head_end(const struct http_conn *c)
 	return 0;
 }
 
-/* Read and parse the response head; 1xx interim responses are skipped. */
+/* Read and parse the response head; 1xx interim responses but 101
+ * (Switching Protocols) are skipped. */
 static int
 http_read_head(struct http_conn *c, struct http_head *h, char *err,
     size_t errlen)
@@ -758,8 +742,8 @@ http_read_head(struct http_conn *c, struct http_head *h, char *err,
 		if (http_parse_head(c->buf + c->start, n, h, err, errlen) != 0)
 			return HTTP_ERR;
 		c->start += n;
-		if (h->status >= 200)
-			return 0;
+		if (h->status >= 200 || h->status == 101)
+			return 0;      /* 101: a websocket from here on */
 	}
 }
 
@@ -908,7 +892,7 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	struct http_head h;
 	char head[1024];
 	int n, rc = HTTP_ERR, fd, hung_up = 0;
-	char send_err[256] = "";
+	char send_err[256] = "", ws_key[25] = "";
 
 	memset(resp, 0, sizeof(*resp));
 	memset(&sink, 0, sizeof(sink));
@@ -936,9 +920,17 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\n"
 	    "Host: %s\r\n"
 	    "User-Agent: bora/" BORA_VERSION "\r\n"
-	    "Accept: application/json, application/x-ndjson\r\n"
-	    "Connection: close\r\n", rq->method, rq->path,
-	    http_ep.set ? http_ep.host : "bora");
+	    "Accept: application/json, application/x-ndjson\r\n",
+	    rq->method, rq->path, http_ep.set ? http_ep.host : "bora");
+	if (rq->websocket != NULL) {
+		http_ws_key(ws_key);
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+		    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n"
+		    "Sec-WebSocket-Protocol: %s\r\n", ws_key, rq->websocket);
+	} else
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Connection: close\r\n");
 	if (http_ep.set && http_ep.token != NULL)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Authorization: Bearer %s\r\n", http_ep.token);
@@ -983,13 +975,22 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	    h.content_type);
 
 	sink.cap = HTTP_MAX_BODY;
-	if (fn != NULL && h.status >= 200 && h.status < 300) {
+	if (fn != NULL && ((h.status >= 200 && h.status < 300) ||
+	    (h.status == 101 && rq->websocket != NULL))) {
 		sink.lines = 1;
 		sink.cap = HTTP_MAX_LINE;
 		sink.fn = fn;
 		sink.ctx = ctx;
 	}
-	if (h.status == 204 || h.status == 304 ||
+	if (h.status == 101 && rq->websocket != NULL && sink.lines) {
+		if (!http_ws_accept_ok(ws_key, h.ws_accept))
+			rc = http_errf(err, errlen, "the coordinator's websocket "
+			    "answer does not match the request");
+		else
+			rc = http_ws_read(c, &sink, err, errlen);
+	} else if (h.status == 101)
+		rc = http_errf(err, errlen, "an unexpected upgrade");
+	else if (h.status == 204 || h.status == 304 ||
 	    strcmp(rq->method, "HEAD") == 0)
 		rc = 0;
 	else if (h.chunked)

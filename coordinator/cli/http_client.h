@@ -39,6 +39,10 @@ struct http_request {
 	int idle_ms;
 	int (*on_idle)(void *idle_ctx);
 	void *idle_ctx;
+	/* A websocket subprotocol: the request asks to upgrade, and each text
+	 * message of a 101 answer goes to the line callback as one line
+	 * (resp->status is then 101). NULL: plain HTTP. */
+	const char *websocket;
 };
 
 struct http_response {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "api.h"            /* API_WS_PROTOCOL */
 #include "cli.h"
 #include "dsl.h"
 #include "http_client.h"
@@ -642,14 +643,17 @@ cli_follow_events_idle(const struct cli *cli, const char *what,
 	snprintf(path, sizeof(path), "/v1/%ss/%s/events", what, id);
 	rq = (struct http_request){ .socket_path = cli_socket(cli),
 	    .method = "GET", .path = path, .timeout_s = 0, .idle_ms = idle_ms,
-	    .on_idle = on_idle, .idle_ctx = ctx };
+	    .on_idle = on_idle, .idle_ctx = ctx,
+	    /* an execution's events come as a websocket (docs/api.md) */
+	    .websocket = strcmp(what, "execution") == 0 ? API_WS_PROTOCOL :
+	    NULL };
 	rc = http_stream(&rq, fn, ctx, &resp, err, sizeof(err));
 	if (rc != 0 && rc != HTTP_STOPPED) {
 		cli_transport_error(cli, rc, err);
 		cli_warnx("%s %s goes on; see: bora %s show %s", what, id, what,
 		    id);
 		rc = CLI_FAIL;
-	} else if (resp.status != 200)
+	} else if (resp.status != 200 && resp.status != 101)
 		rc = cli_status_error(&resp);
 	else
 		rc = CLI_OK;

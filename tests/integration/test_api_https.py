@@ -149,7 +149,7 @@ class ApiHttps(harness.BoraTestCase):
         xid = doc["id"]
         for token in (None, "not-the-token"):
             c = harness.EventsClient(xid, port=self.api_port, ca=self.ca, token=token)
-            with self.assertRaises(harness.WSClosed):
+            with self.assertRaisesRegex(harness.WSClosed, "upgrade refused: HTTP/1\\.[01] 401"):
                 c.connect()
             c.close()
         self.coord.wait_log(r'refused request addr=127\.0\.0\.1 method=GET '

@@ -112,12 +112,12 @@ class EventsWebsocket(harness.BoraTestCase):
         xid = self.start(TWO_WF)
         for bad in ("0123456789ab", "../../etc"):
             c = EventsClient(bad, unix_path=self.api_socket)
-            with self.assertRaises(WSClosed):
+            with self.assertRaisesRegex(WSClosed, "upgrade refused: HTTP/1\\.[01] 404"):
                 c.connect()
             c.close()
-        self.coord.wait_log(r'refused events websocket .*reason="no such execution"')
+        self.coord.wait_log(r'refused events websocket .*reason="no execution 0123456789ab"')
         c = EventsClient(xid, unix_path=self.api_socket, query="?from=x")
-        with self.assertRaises(WSClosed):
+        with self.assertRaisesRegex(WSClosed, "upgrade refused: HTTP/1\\.[01] 400"):
             c.connect()
         c.close()
         # an upgrade for another protocol, or none: no websocket here

@@ -129,6 +129,8 @@ class OperatorsCli(harness.BoraTestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # it failed: non-zero
         xid = r.stdout.splitlines()[0].split()[1]
         self.assertRegex(r.stdout.splitlines()[-1], r"^execution ERROR \(")
+        # it followed the execution's events over the websocket
+        self.assertEqual(self.coord.count(r"events websocket exec=%s from=0" % xid), 1)
         return xid
 
     def test_agents_state_column(self):
