@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "idmap.h"
 #include "log.h"
 #include "registry.h"
 
@@ -15,11 +16,7 @@ static size_t registry_n;
 static unsigned
 registry_hash(const char *name)
 {
-	unsigned h = 2166136261u;   /* FNV-1a */
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h % REGISTRY_BUCKETS;
+	return (unsigned)(idmap_hash(name) % REGISTRY_BUCKETS);
 }
 
 struct coord_agent *

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/random.h>
 
+#include "idmap.h"
 #include "log.h"
 #include "clock.h"
 #include "persist.h"
@@ -105,11 +106,7 @@ now_ms(void)
 static unsigned
 hash_str(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % STEPS_BUCKETS;
+	return (unsigned)(idmap_hash(s) % STEPS_BUCKETS);
 }
 
 const char *

@@ -11,7 +11,7 @@ struct idmap_entry {
 	char key[];
 };
 
-static size_t
+size_t
 idmap_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;

@@ -1,13 +1,17 @@
 /*
  * idmap.h: a hash from string ids to pointers (executions, steps of the
- * engine). Keys are copied; values are the caller's.
+ * engine). Keys are copied; values are the caller's. idmap_hash() is the
+ * one string hash (FNV-1a) for tables that chain their own entries.
  */
-#ifndef BORA_COORD_IDMAP_H
-#define BORA_COORD_IDMAP_H
+#ifndef BORA_PROTO_IDMAP_H
+#define BORA_PROTO_IDMAP_H
 
 #include <stddef.h>
 
 struct idmap_entry;
+
+/* FNV-1a of the NUL-terminated s: reduce it with % or & yourself. */
+size_t idmap_hash(const char *s);
 
 struct idmap {
 	struct idmap_entry **buckets;
