@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "store.h"
-#include "store_sqlite.h"
+#include "store_sqlite_int.h"
 
 struct fixture {
 	char top[64];           /* mkdtemp */

@@ -1,0 +1,109 @@
+/*
+ * coordinator_loop.c: the coordinator's one event loop. One libwebsockets
+ * context, one thread: the agent vhost (agent_server.c) and the operator
+ * API's listeners (api_listen.c) on it; after every lws_service() the
+ * turn's writes are committed at once (persist_turn).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libwebsockets.h>
+
+#include "agent_server.h"
+#include "api.h"
+#include "coordinator_loop.h"
+#include "log.h"
+#include "persist.h"
+#include "registry.h"
+
+static struct lws_context *loop_ctx;
+static volatile sig_atomic_t loop_stopping;
+
+static void
+loop_on_signal(int sig)
+{
+	(void)sig;
+	loop_stopping = 1;
+	if (loop_ctx)
+		lws_cancel_service(loop_ctx);
+}
+
+static int
+loop_prepare_state_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_warn("server", "cannot create state directory dir=%s", dir);
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_warnx("server", "state directory is not a directory dir=%s",
+		    dir);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+		log_warn("server", "cannot make state directory private dir=%s",
+		    dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+coord_loop_start(const struct coord_config *cfg)
+{
+	struct lws_context_creation_info info;
+
+	if (loop_prepare_state_dir(cfg->state_dir) != 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	loop_ctx = lws_create_context(&info);
+	if (loop_ctx == NULL) {
+		log_errorx("server", "cannot create the event loop");
+		return -1;
+	}
+	if (agent_server_listen(loop_ctx, cfg) != 0 ||
+	    api_listen(loop_ctx, cfg) != 0)
+		return -1;
+	signal(SIGINT, loop_on_signal);
+	signal(SIGTERM, loop_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("server", "listening for agents addr=%s port=%ld api=%s "
+	    "version=%s", cfg->listen, cfg->port, cfg->api_socket, BORA_VERSION);
+	return 0;
+}
+
+struct lws_context *
+coord_loop_context(void)
+{
+	return loop_ctx;
+}
+
+int
+coord_loop_run(void)
+{
+	while (!loop_stopping) {
+		if (lws_service(loop_ctx, 0) < 0)
+			break;
+		persist_turn();     /* the turn's writes in one commit */
+	}
+	log_info("server", "stopping agents=%zu bad_messages=%llu",
+	    registry_count(),
+	    (unsigned long long)agent_server_bad_messages());
+	return loop_stopping ? 0 : -1;
+}
+
+void
+coord_loop_stop(void)
+{
+	if (loop_ctx != NULL)
+		lws_context_destroy(loop_ctx);  /* closes every session first */
+	loop_ctx = NULL;
+	agent_server_shutdown();
+	api_unlisten();
+}
