@@ -39,6 +39,7 @@
 #include "msg.h"
 #include "registry.h"
 #include "secrets.h"
+#include "step_kinds.h"
 #include "steps.h"
 
 #define API_WRITE_CHUNK     (16 * 1024)  /* body bytes per WRITEABLE */
@@ -370,32 +371,19 @@ api_input_name_valid(const char *s)
 	    "0123456789_") == n;
 }
 
-/*
- * The step kinds the API takes, each with the string field its spec needs;
- * the agent checks the rest (it knows its runners), and says so in the
- * step's result.
- */
-static const struct {
-	const char *kind;
-	const char *field;
-	const char *what;
-} api_kinds[] = {
-	{ "script", "script", "the script text" },
-	{ "puppet", "manifest", "the manifest text" },
-	{ "file", "path", "the absolute path to write" },
-	{ "heat_config", "group", "the SoftwareConfig group, naming the hook" },
-};
-
-/* spec.FIELD of kind i is a string. 0, or -1 with err. */
+/* spec.FIELD of step kind k (step_kinds.h) is a string. 0, or -1 with
+ * err. The agent checks the rest (it knows its runners), and says so in the
+ * step's result. */
 static int
-api_spec_check(size_t i, const json_t *spec, char *err, size_t errlen)
+api_spec_check(const struct bora_action *k, const json_t *spec, char *err,
+    size_t errlen)
 {
-	const json_t *v = json_object_get(spec, api_kinds[i].field);
+	const json_t *v = json_object_get(spec, k->spec_field);
 
 	if (v == NULL || !json_is_string(v)) {
-		snprintf(err, errlen, "spec.%s: %s%s%s", api_kinds[i].field,
+		snprintf(err, errlen, "spec.%s: %s%s%s", k->spec_field,
 		    v == NULL ? "required (" : "expected a string",
-		    v == NULL ? api_kinds[i].what : "", v == NULL ? ")" : "");
+		    v == NULL ? k->spec_what : "", v == NULL ? ")" : "");
 		return -1;
 	}
 	return 0;
@@ -448,6 +436,7 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 		"agent", "kind", "spec", "inputs", "timeout", "secret_inputs"
 	};
 	const char *key;
+	const struct bora_action *kind;
 	json_t *v, *item;
 	size_t i, run_bytes;
 	int ok;
@@ -503,17 +492,13 @@ api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
 		return -1;
 	}
 	rq->spec = v;
-	for (ok = 0, i = 0; i < sizeof(api_kinds) / sizeof(api_kinds[0]); i++)
-		if (strcmp(rq->kind, api_kinds[i].kind) == 0) {
-			if (api_spec_check(i, rq->spec, err, errlen) != 0)
-				return -1;
-			ok = 1;
-		}
-	if (!ok) {
+	if ((kind = bora_step_kind_find(rq->kind)) == NULL) {
 		snprintf(err, errlen, "kind: unknown step kind \"%s\" (known: "
-		    "script, puppet, file, heat_config)", rq->kind);
+		    "%s)", rq->kind, bora_step_kinds_list());
 		return -1;
 	}
+	if (api_spec_check(kind, rq->spec, err, errlen) != 0)
+		return -1;
 
 	v = json_object_get(root, "inputs");
 	if (v != NULL && !json_is_null(v)) {

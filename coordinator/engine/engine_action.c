@@ -21,6 +21,7 @@
 #include "engine_int.h"
 #include "expr.h"
 #include "log.h"
+#include "step_kinds.h"
 
 static void action_on_timer(struct timer *tm);
 
@@ -327,7 +328,8 @@ action_start_step(struct action *a, const char *name, json_t *input)
 		return;
 	}
 	a->step_live = 1;
-	rc = eng.ops.step_start(eng.ops.user, a->step_id, a->agent, name + 5,
+	rc = eng.ops.step_start(eng.ops.user, a->step_id, a->agent,
+	    bora_action_kind(name),
 	    spec, json_is_object(inputs) ? inputs : NULL, (uint32_t)timeout,
 	    err, sizeof(err));
 	json_decref(spec);

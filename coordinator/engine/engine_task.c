@@ -22,6 +22,7 @@
 #include "engine_int.h"
 #include "expr.h"
 #include "log.h"
+#include "step_kinds.h"
 
 static void task_on_timer(struct timer *tm);
 static void task_on_timeout(struct timer *tm);
@@ -261,10 +262,8 @@ fail:
 static int
 task_is_agent_action(const struct task *t)
 {
-	const char *name = json_string_value(json_object_get(t->spec, "action"));
-
-	return name != NULL && strncmp(name, "bora.", 5) == 0 &&
-	    strcmp(name, "bora.wait_agents") != 0;
+	return bora_action_kind(json_string_value(json_object_get(t->spec,
+	    "action"))) != NULL;
 }
 
 static int

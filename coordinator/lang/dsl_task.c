@@ -10,6 +10,7 @@
 
 #include "dsl_int.h"
 #include "msg.h"
+#include "step_kinds.h"
 
 #define A_TASK     0x1u   /* allowed in a task */
 #define A_DEFAULTS 0x2u   /* allowed in task-defaults */
@@ -29,12 +30,6 @@ struct dsl_attr {
 	/* Convert v; 0, or -1 after reporting. */
 	int (*parse)(struct dsl_task *t, const struct dsl_attr *a,
 	    const struct dsl_node *k, const struct dsl_node *v);
-};
-
-static const char *const dsl_actions[] = {
-	"bora.script", "bora.puppet", "bora.file", "bora.heat_config",
-	"std.noop", "std.echo", "std.fail", "std.sleep", "bora.wait_agents",
-	NULL
 };
 
 /* Mistral task attributes outside the subset. */
@@ -108,7 +103,7 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 {
 	const char *s = dsl_str(v);
 	char why[256], show[DSL_SHOW], *name;
-	size_t wl, i;
+	size_t wl;
 	int known = 0;
 
 	if (t->runs != NULL) {
@@ -133,15 +128,11 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 		return -1;
 	}
 	if (strcmp(a->name, "action") == 0) {
-		for (i = 0; dsl_actions[i] != NULL; i++)
-			if (strcmp(dsl_actions[i], name) == 0)
-				known = 1;
+		known = bora_action_find(name) != NULL;
 		if (!known)
 			dsl_error(t->w->cx, v, "unknown action '%s'; Bora runs "
-			    "bora.script, bora.puppet, bora.file, "
-			    "bora.heat_config, bora.wait_agents, std.noop, "
-			    "std.echo, std.fail and std.sleep",
-			    dsl_show(name, show, sizeof(show)));
+			    "%s", dsl_show(name, show, sizeof(show)),
+			    bora_actions_list(0));
 	} else {
 		known = json_object_get(t->w->workflow_names, name) != NULL;
 		if (!known)

@@ -12,10 +12,7 @@
 
 #include "dsl_int.h"
 #include "expr.h"
-
-static const char *const dsl_agent_actions[] = {
-	"bora.script", "bora.puppet", "bora.file", "bora.heat_config", NULL
-};
+#include "step_kinds.h"
 
 /* Task names the engine takes as commands. */
 static const char *const dsl_reserved[] = { "fail", "succeed", "pause", NULL };
@@ -163,7 +160,7 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
 	action = json_string_value(json_object_get(own, "action"));
 	if (action == NULL && json_object_get(own, "workflow") == NULL)
 		action = "std.noop";
-	agent = dsl_in(action, dsl_agent_actions);
+	agent = bora_action_kind(action) != NULL;
 	for (i = 0; order[i] != NULL; i++) {
 		key = order[i];
 		v = json_object_get(own, key);
@@ -187,10 +184,9 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
 			if (v != NULL && !agent)
 				dsl_error(cx, dsl_map_get(node, "target", NULL),
 				    "target: %s%s runs on the coordinator; only "
-				    "bora.script, bora.puppet, bora.file and "
-				    "bora.heat_config take a target",
+				    "%s take a target",
 				    action ? "" : "a sub-workflow",
-				    action ? action : "");
+				    action ? action : "", bora_actions_list(1));
 			if (v == NULL && agent)
 				v = json_object_get(def, key);
 			if (v == NULL && agent)
