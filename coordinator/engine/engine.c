@@ -21,7 +21,7 @@
 
 #define ENGINE_KEEP_DONE 10000   /* finished executions kept for the API */
 
-struct engine eng;
+struct engine engine_state;
 
 static void engine_drain(void);
 
@@ -32,12 +32,6 @@ static const char *const tstate_names[] = {
 	"IDLE", "WAITING", "RUNNING", "RUNNING_DELAYED", "PAUSED", "SUCCESS",
 	"ERROR", "CANCELLED"
 };
-
-const char *
-engine_xstate_name(enum xstate s)
-{
-	return xstate_names[s];
-}
 
 const char *
 engine_tstate_name(enum tstate s)
@@ -70,17 +64,17 @@ engine_info(char *buf, const char *fmt, ...)
 int64_t
 engine_now(void)
 {
-	return eng.ops.now_ms(eng.ops.user);
+	return engine_state.ops.now_ms(engine_state.ops.user);
 }
 
 static void
 engine_update_wake(void)
 {
-	int64_t next = timerheap_next(&eng.timers);
+	int64_t next = timerheap_next(&engine_state.timers);
 
-	if (next != eng.woken_for) {
-		eng.woken_for = next;
-		eng.ops.wake_at(eng.ops.user, next);
+	if (next != engine_state.woken_for) {
+		engine_state.woken_for = next;
+		engine_state.ops.wake_at(engine_state.ops.user, next);
 	}
 }
 
@@ -89,14 +83,14 @@ engine_arm(struct timer *t, int64_t delay_ms)
 {
 	if (delay_ms < 0)
 		delay_ms = 0;
-	if (timerheap_arm(&eng.timers, t, engine_now() + delay_ms) != 0)
+	if (timerheap_arm(&engine_state.timers, t, engine_now() + delay_ms) != 0)
 		log_errorx("engine", "out of memory arming a timer");
 }
 
 void
 engine_disarm(struct timer *t)
 {
-	timerheap_cancel(&eng.timers, t);
+	timerheap_cancel(&engine_state.timers, t);
 }
 
 void
@@ -105,11 +99,11 @@ engine_run_timers(void)
 	struct timer *t;
 	int64_t now;
 
-	if (!eng.ready)
+	if (!engine_state.ready)
 		return;
-	eng.woken_for = INT64_MAX - 1;      /* ask again after */
+	engine_state.woken_for = INT64_MAX - 1;      /* ask again after */
 	now = engine_now();
-	while ((t = timerheap_pop_due(&eng.timers, now)) != NULL) {
+	while ((t = timerheap_pop_due(&engine_state.timers, now)) != NULL) {
 		t->fire(t);
 		engine_drain();
 	}
@@ -119,12 +113,12 @@ engine_run_timers(void)
 /* ---- queue ---- */
 
 void
-engine_queue_task(struct task *t)
+engine_queue_task(struct engine_task *t)
 {
 	if (t->queued)
 		return;
 	t->queued = 1;
-	TAILQ_INSERT_TAIL(&eng.queue, t, queue_link);
+	TAILQ_INSERT_TAIL(&engine_state.queue, t, queue_link);
 }
 
 void
@@ -133,7 +127,7 @@ engine_check_exec(struct engine_exec *x)
 	if (x->checked)
 		return;
 	x->checked = 1;
-	TAILQ_INSERT_TAIL(&eng.check, x, check_link);
+	TAILQ_INSERT_TAIL(&engine_state.check, x, check_link);
 }
 
 static void engine_exec_maybe_end(struct engine_exec *x);
@@ -143,20 +137,20 @@ static void
 engine_drain(void)
 {
 	struct engine_exec *x;
-	struct task *t;
+	struct engine_task *t;
 
-	if (eng.draining)
+	if (engine_state.draining)
 		return;
-	eng.draining = 1;
+	engine_state.draining = 1;
 	for (;;) {
-		if ((t = TAILQ_FIRST(&eng.queue)) != NULL) {
-			TAILQ_REMOVE(&eng.queue, t, queue_link);
+		if ((t = TAILQ_FIRST(&engine_state.queue)) != NULL) {
+			TAILQ_REMOVE(&engine_state.queue, t, queue_link);
 			t->queued = 0;
-			task_advance(t);
+			engine_task_advance(t);
 			continue;
 		}
-		if ((x = TAILQ_FIRST(&eng.check)) != NULL) {
-			TAILQ_REMOVE(&eng.check, x, check_link);
+		if ((x = TAILQ_FIRST(&engine_state.check)) != NULL) {
+			TAILQ_REMOVE(&engine_state.check, x, check_link);
 			x->checked = 0;
 			engine_exec_maybe_end(x);
 			continue;
@@ -164,7 +158,7 @@ engine_drain(void)
 		break;
 	}
 	engine_trim();
-	eng.draining = 0;
+	engine_state.draining = 0;
 	engine_update_wake();
 }
 
@@ -296,7 +290,7 @@ engine_new_id(char *buf, size_t n)
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
-	eng.counter++;
+	engine_state.counter++;
 	for (i = 0; i < sizeof(r) && 2 * i + 2 < n; i++)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	return 0;
@@ -392,7 +386,7 @@ engine_exec_free(struct engine_exec *x)
 
 	engine_unmark(x);
 	for (i = 0; i < x->ntasks; i++)
-		task_free(x->tasks[i]);
+		engine_task_free(x->tasks[i]);
 	free(x->tasks);
 	for (i = 0; i < x->njoins; i++) {
 		free(x->joins[i].name);
@@ -468,26 +462,26 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 		goto nomem;
 	vars = json_object_get(wf, "vars");
 	if (json_is_object(vars) && json_object_size(vars) > 0) {
-		struct task scope;
+		struct engine_task scope;
 
 		memset(&scope, 0, sizeof(scope));
 		scope.x = x;
 		scope.spec = wf;
-		v = eval_in(&scope, NULL, vars, err, errlen);
+		v = engine_eval_in(&scope, NULL, vars, err, errlen);
 		if (v == NULL)
 			goto fail;
 		json_object_foreach(v, k, vars)
 			(void)json_object_set(x->ctx, k, (json_t *)(uintptr_t)vars);
 		json_decref(v);
 	}
-	if (idmap_put(&eng.execs, x->id, x) != 0)
+	if (idmap_put(&engine_state.execs, x->id, x) != 0)
 		goto nomem;
-	TAILQ_INSERT_TAIL(&eng.all, x, all_link);
-	eng.nexecs++;
+	TAILQ_INSERT_TAIL(&engine_state.all, x, all_link);
+	engine_state.nexecs++;
 	if (parent != NULL)
 		parent->nchildren++;
 	engine_exec_set_state(x, X_RUNNING, NULL);
-	if (task_start_first(x, task, err, errlen) != 0) {
+	if (engine_task_start_first(x, task, err, errlen) != 0) {
 		/* it exists now: it ends at once, and says why */
 		engine_exec_stop(x, X_ERROR, err);
 		return x;
@@ -507,7 +501,7 @@ engine_start(const json_t *spec, const char *wf, const json_t *input,
 {
 	struct engine_exec *x;
 
-	if (!eng.ready) {
+	if (!engine_state.ready) {
 		snprintf(err, errlen, "the engine is not running");
 		return NULL;
 	}
@@ -523,14 +517,14 @@ engine_exec_output(struct engine_exec *x, const char *key, char *err,
     size_t errlen)
 {
 	const json_t *out = json_object_get(x->wf, key);
-	struct task scope;
+	struct engine_task scope;
 
 	if (out == NULL || json_is_null(out))
 		return 0;
 	memset(&scope, 0, sizeof(scope));
 	scope.x = x;
 	scope.spec = x->wf;
-	x->output = eval_in(&scope, NULL, out, err, errlen);
+	x->output = engine_eval_in(&scope, NULL, out, err, errlen);
 	return x->output ? 0 : -1;
 }
 
@@ -552,12 +546,12 @@ engine_exec_finish(struct engine_exec *x, enum xstate final, const char *info)
 	x->ended_ms = engine_now();
 	engine_exec_set_state(x, final, why[0] ? why : NULL);
 	evlog_close(&x->log);
-	eng.ndone++;
+	engine_state.ndone++;
 	if (x->parent_action != NULL) {
-		struct action *a = x->parent_action;
+		struct engine_action *a = x->parent_action;
 
 		x->parent_action = NULL;
-		action_child_done(a, x);
+		engine_action_child_done(a, x);
 	}
 }
 
@@ -566,7 +560,7 @@ engine_exec_finish(struct engine_exec *x, enum xstate final, const char *info)
 static int
 engine_exec_fail_joins(struct engine_exec *x)
 {
-	struct task *t;
+	struct engine_task *t;
 	size_t i;
 	int made = 0;
 
@@ -574,12 +568,12 @@ engine_exec_fail_joins(struct engine_exec *x)
 		if (x->joins[i].started || json_object_size(x->joins[i].fired) == 0)
 			continue;
 		x->joins[i].started = 1;
-		if ((t = task_new(x, x->joins[i].name)) == NULL)
+		if ((t = engine_task_new(x, x->joins[i].name)) == NULL)
 			continue;
 		engine_info(t->info, "join not satisfied: %zu inbound task(s) "
 		    "reached it", json_object_size(x->joins[i].fired));
 		t->state = T_WAITING;
-		t->timed_out = -1;      /* task_advance: fail with t->info */
+		t->join_unsatisfiable = 1;  /* engine_task_advance fails it */
 		engine_queue_task(t);
 		made = 1;
 	}
@@ -611,13 +605,13 @@ engine_exec_stop(struct engine_exec *x, enum xstate final, const char *info)
 	size_t i;
 
 	for (i = 0; i < x->ntasks; i++) {
-		struct task *t = x->tasks[i];
+		struct engine_task *t = x->tasks[i];
 
 		if (t->queued) {
-			TAILQ_REMOVE(&eng.queue, t, queue_link);
+			TAILQ_REMOVE(&engine_state.queue, t, queue_link);
 			t->queued = 0;
 		}
-		task_cancel(t, final == X_CANCELLED ? "execution cancelled" :
+		engine_task_cancel(t, final == X_CANCELLED ? "execution cancelled" :
 		    "execution ended");
 	}
 	x->active = 0;
@@ -631,7 +625,7 @@ engine_trim(void)
 {
 	struct engine_exec *x, *next;
 
-	for (x = TAILQ_FIRST(&eng.all); x && eng.ndone > ENGINE_KEEP_DONE;
+	for (x = TAILQ_FIRST(&engine_state.all); x && engine_state.ndone > ENGINE_KEEP_DONE;
 	    x = next) {
 		next = TAILQ_NEXT(x, all_link);
 		/* a parent outlives its children: they point to it (the
@@ -642,10 +636,10 @@ engine_trim(void)
 			continue;
 		if (x->parent != NULL)
 			x->parent->nchildren--;
-		TAILQ_REMOVE(&eng.all, x, all_link);
-		(void)idmap_del(&eng.execs, x->id);
-		eng.nexecs--;
-		eng.ndone--;
+		TAILQ_REMOVE(&engine_state.all, x, all_link);
+		(void)idmap_del(&engine_state.execs, x->id);
+		engine_state.nexecs--;
+		engine_state.ndone--;
 		engine_exec_free(x);
 	}
 }
@@ -655,15 +649,15 @@ engine_trim(void)
 int
 engine_init(const struct engine_ops *ops)
 {
-	memset(&eng, 0, sizeof(eng));
-	eng.ops = *ops;
-	TAILQ_INIT(&eng.all);
-	TAILQ_INIT(&eng.queue);
-	TAILQ_INIT(&eng.check);
-	TAILQ_INIT(&eng.waiting);
-	TAILQ_INIT(&eng.dirty);
-	eng.woken_for = INT64_MAX;
-	eng.ready = 1;
+	memset(&engine_state, 0, sizeof(engine_state));
+	engine_state.ops = *ops;
+	TAILQ_INIT(&engine_state.all);
+	TAILQ_INIT(&engine_state.queue);
+	TAILQ_INIT(&engine_state.check);
+	TAILQ_INIT(&engine_state.waiting);
+	TAILQ_INIT(&engine_state.dirty);
+	engine_state.woken_for = INT64_MAX;
+	engine_state.ready = 1;
 	return 0;
 }
 
@@ -672,31 +666,31 @@ engine_shutdown(void)
 {
 	struct engine_exec *x;
 
-	if (!eng.ready)
+	if (!engine_state.ready)
 		return;
-	eng.ready = 0;
+	engine_state.ready = 0;
 	/* children first would need an order; nobody runs now, so only
 	 * the links between them must not be followed while freeing */
-	TAILQ_INIT(&eng.queue);
-	TAILQ_INIT(&eng.check);
-	TAILQ_INIT(&eng.waiting);
-	TAILQ_INIT(&eng.dirty);
-	while ((x = TAILQ_FIRST(&eng.all)) != NULL) {
+	TAILQ_INIT(&engine_state.queue);
+	TAILQ_INIT(&engine_state.check);
+	TAILQ_INIT(&engine_state.waiting);
+	TAILQ_INIT(&engine_state.dirty);
+	while ((x = TAILQ_FIRST(&engine_state.all)) != NULL) {
 		x->dirty = 0;           /* the list is gone already */
 		TAILQ_INIT(&x->dirty_tasks);
 		TAILQ_INIT(&x->dirty_actions);
-		TAILQ_REMOVE(&eng.all, x, all_link);
+		TAILQ_REMOVE(&engine_state.all, x, all_link);
 		engine_exec_free(x);
 	}
-	idmap_free(&eng.execs);
-	idmap_free(&eng.steps);
-	timerheap_free(&eng.timers);
+	idmap_free(&engine_state.execs);
+	idmap_free(&engine_state.steps);
+	timerheap_free(&engine_state.timers);
 }
 
 struct engine_exec *
 engine_find(const char *id)
 {
-	return id ? idmap_get(&eng.execs, id) : NULL;
+	return id ? idmap_get(&engine_state.execs, id) : NULL;
 }
 
 const char *
@@ -735,7 +729,7 @@ engine_foreach(int (*fn)(struct engine_exec *x, void *user), void *user)
 {
 	struct engine_exec *x;
 
-	TAILQ_FOREACH_REVERSE(x, &eng.all, exec_list, all_link)
+	TAILQ_FOREACH_REVERSE(x, &engine_state.all, exec_list, all_link)
 		if (fn(x, user) != 0)
 			return;
 }
@@ -755,7 +749,7 @@ engine_exec_to_json(const struct engine_exec *x)
 	if (tasks == NULL)
 		return NULL;
 	for (i = 0; i < x->ntasks; i++)
-		if (json_array_append_new(tasks, task_to_json(x->tasks[i])) != 0) {
+		if (json_array_append_new(tasks, engine_task_to_json(x->tasks[i])) != 0) {
 			json_decref(tasks);
 			return NULL;
 		}
@@ -827,9 +821,9 @@ void
 engine_step_output(const char *step_id, const char *stream, const char *data,
     size_t len)
 {
-	struct action *a;
+	struct engine_action *a;
 
-	if (!eng.ready || (a = idmap_get(&eng.steps, step_id)) == NULL)
+	if (!engine_state.ready || (a = idmap_get(&engine_state.steps, step_id)) == NULL)
 		return;
 	engine_emit(a->t->x, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s%}",
 	    "event", "output", "task", a->t->name, "step", step_id, "agent",
@@ -839,11 +833,11 @@ engine_step_output(const char *step_id, const char *stream, const char *data,
 void
 engine_step_done(const char *step_id, const json_t *result)
 {
-	struct action *a;
+	struct engine_action *a;
 
-	if (!eng.ready || (a = idmap_get(&eng.steps, step_id)) == NULL)
+	if (!engine_state.ready || (a = idmap_get(&engine_state.steps, step_id)) == NULL)
 		return;
-	action_step_done(a, result);
+	engine_action_step_done(a, result);
 	engine_drain();
 }
 
@@ -852,8 +846,8 @@ engine_agent_connected(const char *name, const json_t *labels)
 {
 	(void)name;
 	(void)labels;
-	if (!eng.ready)
+	if (!engine_state.ready)
 		return;
-	action_agents_changed();
+	engine_action_agents_changed();
 	engine_drain();
 }

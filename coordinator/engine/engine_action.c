@@ -25,10 +25,10 @@
 
 static void action_on_timer(struct timer *tm);
 
-struct action *
-action_new(struct task *t, size_t index, json_t *vars, const char *agent)
+struct engine_action *
+engine_action_new(struct engine_task *t, size_t index, json_t *vars, const char *agent)
 {
-	struct action *a = calloc(1, sizeof(*a));
+	struct engine_action *a = calloc(1, sizeof(*a));
 
 	if (a == NULL)
 		return NULL;
@@ -45,25 +45,25 @@ action_new(struct task *t, size_t index, json_t *vars, const char *agent)
 }
 
 static void
-action_forget_step(struct action *a)
+action_forget_step(struct engine_action *a)
 {
 	if (a->step_live) {
-		(void)idmap_del(&eng.steps, a->step_id);
+		(void)idmap_del(&engine_state.steps, a->step_id);
 		a->step_live = 0;
 	}
 }
 
 static void
-action_unwait(struct action *a)
+action_unwait(struct engine_action *a)
 {
 	if (a->waiting) {
-		TAILQ_REMOVE(&eng.waiting, a, wait_link);
+		TAILQ_REMOVE(&engine_state.waiting, a, wait_link);
 		a->waiting = 0;
 	}
 }
 
 void
-action_free(struct action *a)
+engine_action_free(struct engine_action *a)
 {
 	engine_disarm(&a->timer);
 	action_forget_step(a);
@@ -78,7 +78,7 @@ action_free(struct action *a)
 }
 
 static enum akind
-action_kind(const struct task *t, const char **name)
+action_kind(const struct engine_task *t, const char **name)
 {
 	static const struct {
 		const char *name;
@@ -103,7 +103,7 @@ action_kind(const struct task *t, const char **name)
 }
 
 static void
-action_emit_step(struct action *a, const char *state, const json_t *extra)
+action_emit_step(struct engine_action *a, const char *state, const json_t *extra)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "event",
 	    "step", "task", a->t->name, "step", a->step_id, "agent", a->agent,
@@ -118,7 +118,7 @@ action_emit_step(struct action *a, const char *state, const json_t *extra)
  * attempt's result). 1 yes, 0 no, -1 when the policy's expressions fail:
  * the attempt's result is then that error. */
 static int
-action_should_retry(struct action *a, int ok, int lost, int64_t *delay)
+action_should_retry(struct engine_action *a, int ok, int lost, int64_t *delay)
 {
 	const json_t *r = json_object_get(a->t->spec, "retry");
 	char err[ENGINE_INFO_MAX];
@@ -132,15 +132,15 @@ action_should_retry(struct action *a, int ok, int lost, int64_t *delay)
 	if (!json_is_object(r))     /* safe-rerun alone: run a lost step
 	                               again, as Mistral, a few times */
 		return lost && a->attempt <= ENGINE_LOST_RERUNS;
-	if ((v = eval_in(a->t, a, r, err, sizeof(err))) == NULL)
+	if ((v = engine_eval_in(a->t, a, r, err, sizeof(err))) == NULL)
 		goto bad;
-	if ((e = json_object_get(v, "count")) != NULL && eval_uint(e,
+	if ((e = json_object_get(v, "count")) != NULL && engine_eval_uint(e,
 	    &count) != 0) {
 		snprintf(err, sizeof(err), "expected a number");
 		json_decref(v);
 		goto bad;
 	}
-	if ((e = json_object_get(v, "delay")) != NULL && eval_uint(e, &d) != 0)
+	if ((e = json_object_get(v, "delay")) != NULL && engine_eval_uint(e, &d) != 0)
 		d = 0;
 	if (a->attempt > count) {
 		json_decref(v);
@@ -162,7 +162,7 @@ bad:
 
 /* The attempt ended with result (taken). */
 static void
-action_done_ex(struct action *a, int ok, json_t *result, int lost)
+action_done_ex(struct engine_action *a, int ok, json_t *result, int lost)
 {
 	int64_t delay;
 	int retry;
@@ -195,7 +195,7 @@ action_done_ex(struct action *a, int ok, json_t *result, int lost)
 }
 
 static void
-action_done(struct action *a, int ok, json_t *result)
+action_done(struct engine_action *a, int ok, json_t *result)
 {
 	action_done_ex(a, ok, result, 0);
 }
@@ -221,7 +221,7 @@ action_error(const char *fmt, ...)
 /* The agents the wait asks for, when they are there: a new array; NULL
  * while waiting. */
 static json_t *
-action_wait_check(const struct action *a)
+action_wait_check(const struct engine_action *a)
 {
 	const json_t *labels = json_object_get(a->wait_spec, "labels");
 	const json_t *names = json_object_get(a->wait_spec, "agents"), *n, *m;
@@ -232,7 +232,7 @@ action_wait_check(const struct action *a)
 
 	if (!json_is_object(labels))
 		labels = empty = json_object();
-	have = eng.ops.agents_matching(eng.ops.user, labels);
+	have = engine_state.ops.agents_matching(engine_state.ops.user, labels);
 	json_decref(empty);
 	if (have == NULL)
 		return NULL;
@@ -251,7 +251,7 @@ action_wait_check(const struct action *a)
 		have = out;
 	}
 	if (json_object_get(a->wait_spec, "count") != NULL)
-		(void)eval_uint(json_object_get(a->wait_spec, "count"), &count);
+		(void)engine_eval_uint(json_object_get(a->wait_spec, "count"), &count);
 	if (json_array_size(have) >= count)
 		return have;
 	json_decref(have);
@@ -259,7 +259,7 @@ action_wait_check(const struct action *a)
 }
 
 static void
-action_start_wait(struct action *a, json_t *input)
+action_start_wait(struct engine_action *a, json_t *input)
 {
 	json_t *have;
 	uint64_t s = 0;
@@ -270,20 +270,20 @@ action_start_wait(struct action *a, json_t *input)
 		action_done(a, 1, have);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&eng.waiting, a, wait_link);
+	TAILQ_INSERT_TAIL(&engine_state.waiting, a, wait_link);
 	a->waiting = 1;
 	if (json_object_get(input, "timeout") != NULL &&
-	    eval_uint(json_object_get(input, "timeout"), &s) == 0 && s > 0)
+	    engine_eval_uint(json_object_get(input, "timeout"), &s) == 0 && s > 0)
 		engine_arm(&a->timer, (int64_t)s * 1000);
 }
 
 void
-action_agents_changed(void)
+engine_action_agents_changed(void)
 {
-	struct action *a, *next;
+	struct engine_action *a, *next;
 	json_t *have;
 
-	for (a = TAILQ_FIRST(&eng.waiting); a != NULL; a = next) {
+	for (a = TAILQ_FIRST(&engine_state.waiting); a != NULL; a = next) {
 		next = TAILQ_NEXT(a, wait_link);
 		if ((have = action_wait_check(a)) != NULL)
 			action_done(a, 1, have);
@@ -293,9 +293,9 @@ action_agents_changed(void)
 /* ---- steps on agents ---- */
 
 static void
-action_start_step(struct action *a, const char *name, json_t *input)
+action_start_step(struct engine_action *a, const char *name, json_t *input)
 {
-	struct task *t = a->t;
+	struct engine_task *t = a->t;
 	char err[ENGINE_INFO_MAX];
 	const json_t *inputs = json_object_get(input, "inputs"), *to;
 	json_t *spec;
@@ -311,7 +311,7 @@ action_start_step(struct action *a, const char *name, json_t *input)
 	}
 	if ((to = json_object_get(input, "timeout")) == NULL)
 		to = json_object_get(t->spec, "timeout");
-	if (to != NULL && eval_uint(to, &timeout) != 0)
+	if (to != NULL && engine_eval_uint(to, &timeout) != 0)
 		timeout = 0;
 	if (timeout == 0 || timeout > 7 * 86400)
 		timeout = ENGINE_STEP_TIMEOUT_DEFAULT;
@@ -321,14 +321,14 @@ action_start_step(struct action *a, const char *name, json_t *input)
 	}
 	(void)json_object_del(spec, "inputs");
 	(void)json_object_del(spec, "timeout");
-	if (idmap_put(&eng.steps, a->step_id, a) != 0) {
+	if (idmap_put(&engine_state.steps, a->step_id, a) != 0) {
 		json_decref(spec);
 		action_done(a, 0, action_error("step id %s is in use",
 		    a->step_id));
 		return;
 	}
 	a->step_live = 1;
-	rc = eng.ops.step_start(eng.ops.user, a->step_id, a->agent,
+	rc = engine_state.ops.step_start(engine_state.ops.user, a->step_id, a->agent,
 	    bora_action_kind(name),
 	    spec, json_is_object(inputs) ? inputs : NULL, (uint32_t)timeout,
 	    err, sizeof(err));
@@ -342,7 +342,7 @@ action_start_step(struct action *a, const char *name, json_t *input)
 }
 
 void
-action_step_done(struct action *a, const json_t *res)
+engine_action_step_done(struct engine_action *a, const json_t *res)
 {
 	const char *status = json_string_value(json_object_get(res, "status"));
 	const json_t *outs = json_object_get(res, "outputs");
@@ -370,7 +370,7 @@ action_step_done(struct action *a, const json_t *res)
 /* ---- sub-workflows ---- */
 
 static void
-action_start_workflow(struct action *a, const char *name, json_t *input)
+action_start_workflow(struct engine_action *a, const char *name, json_t *input)
 {
 	char err[ENGINE_INFO_MAX];
 	struct engine_exec *child;
@@ -383,7 +383,7 @@ action_start_workflow(struct action *a, const char *name, json_t *input)
 	}
 	snprintf(a->child_id, sizeof(a->child_id), "%s", child->id);
 	if (engine_exec_done(child)) {
-		action_child_done(a, child);
+		engine_action_child_done(a, child);
 		return;
 	}
 	a->child = child;
@@ -391,7 +391,7 @@ action_start_workflow(struct action *a, const char *name, json_t *input)
 }
 
 void
-action_child_done(struct action *a, struct engine_exec *child)
+engine_action_child_done(struct engine_action *a, struct engine_exec *child)
 {
 	json_t *r;
 
@@ -410,7 +410,7 @@ action_child_done(struct action *a, struct engine_exec *child)
 /* ---- start, timers, cancel ---- */
 
 void
-action_start(struct action *a)
+engine_action_start(struct engine_action *a)
 {
 	char err[ENGINE_INFO_MAX];
 	const char *name;
@@ -421,7 +421,7 @@ action_start(struct action *a)
 	a->state = A_RUNNING;
 	a->attempt++;
 	engine_mark_action(a);
-	input = eval_field(a->t, a, "input", err, sizeof(err));
+	input = engine_eval_field(a->t, a, "input", err, sizeof(err));
 	if (input == NULL && err[0]) {
 		action_done(a, 0, action_error("input: %s", err));
 		return;
@@ -451,7 +451,7 @@ action_start(struct action *a)
 		break;
 	case AK_SLEEP:
 		v = json_object_get(input, "seconds");
-		if (v != NULL && eval_uint(v, &s) != 0) {
+		if (v != NULL && engine_eval_uint(v, &s) != 0) {
 			action_done(a, 0, action_error("%s",
 			    "input.seconds: expected a number"));
 			break;
@@ -474,7 +474,7 @@ action_start(struct action *a)
 static void
 action_on_timer(struct timer *tm)
 {
-	struct action *a = container_of(tm, struct action, timer);
+	struct engine_action *a = container_of(tm, struct engine_action, timer);
 	char buf[64];
 
 	switch (a->state) {
@@ -486,7 +486,7 @@ action_on_timer(struct timer *tm)
 			a->t->retries_due++;
 			break;
 		}
-		action_start(a);
+		engine_action_start(a);
 		break;
 	case A_RUNNING:
 		if (a->waiting) {
@@ -502,7 +502,7 @@ action_on_timer(struct timer *tm)
 }
 
 void
-action_cancel(struct action *a, const char *why)
+engine_action_cancel(struct engine_action *a, const char *why)
 {
 	struct engine_exec *child = a->child;
 
@@ -510,7 +510,7 @@ action_cancel(struct action *a, const char *why)
 	engine_disarm(&a->timer);
 	action_unwait(a);
 	if (a->step_live) {
-		eng.ops.step_cancel(eng.ops.user, a->step_id, why);
+		engine_state.ops.step_cancel(engine_state.ops.user, a->step_id, why);
 		action_emit_step(a, "cancelled", NULL);
 		action_forget_step(a);
 	}
@@ -530,7 +530,7 @@ action_cancel(struct action *a, const char *why)
 }
 
 json_t *
-action_to_json(const struct action *a)
+engine_action_to_json(const struct engine_action *a)
 {
 	static const char *const names[] = { "PENDING", "RUNNING", "DELAYED",
 	    "SUCCESS", "ERROR", "CANCELLED" };

@@ -16,14 +16,14 @@
 #include "expr.h"
 
 struct eval_scope {
-	const struct task *t;
-	const struct action *a;
+	const struct engine_task *t;
+	const struct engine_action *a;
 	json_t *made;               /* objects handed out, freed after */
 };
 
 /* {"result", "state", "published"} of t (a new object kept in sc). */
 static const json_t *
-eval_task_view(struct eval_scope *sc, const struct task *t,
+eval_task_view(struct eval_scope *sc, const struct engine_task *t,
     const json_t *result)
 {
 	json_t *o = json_pack("{s:O?, s:s, s:O?}", "result", result,
@@ -51,36 +51,45 @@ eval_task(void *user, const char *name)
 	    x->tasks[json_integer_value(idx)]->result);
 }
 
+/* The data context ($) of t's expressions: its execution's, or for an
+ * action with with-items variables a copy with them set on top. NULL when
+ * out of memory; the caller frees it when it is not t->x->ctx. */
+static json_t *
+eval_context(const struct engine_task *t, const struct engine_action *a)
+{
+	json_t *ctx, *val;
+	const char *k;
+
+	if (a == NULL || a->vars == NULL)
+		return t->x->ctx;
+	if ((ctx = json_copy(t->x->ctx)) == NULL)
+		return NULL;
+	json_object_foreach(a->vars, k, val)
+		if (json_object_set(ctx, k, val) != 0) {
+			json_decref(ctx);
+			return NULL;
+		}
+	return ctx;
+}
+
 json_t *
-eval_in(const struct task *t, const struct action *a, const json_t *v,
-    char *err, size_t errlen)
+engine_eval_in(const struct engine_task *t, const struct engine_action *a,
+    const json_t *v, char *err, size_t errlen)
 {
 	struct eval_scope sc = { t, a, json_array() };
 	struct expr_env env;
-	json_t *ctx = NULL, *out = NULL;
-	const char *k;
-	json_t *val;
+	json_t *ctx = eval_context(t, a), *out = NULL;
 
 	memset(&env, 0, sizeof(env));
-	if (sc.made == NULL)
-		goto nomem;
-	ctx = t->x->ctx;
-	if (a != NULL && a->vars != NULL) {
-		if ((ctx = json_copy(t->x->ctx)) == NULL)
-			goto nomem;
-		json_object_foreach(a->vars, k, val)
-			if (json_object_set(ctx, k, val) != 0)
-				goto nomem;
+	if (sc.made == NULL || ctx == NULL) {
+		snprintf(err, errlen, "out of memory evaluating expressions");
+	} else {
+		env.ctx = ctx;
+		env.execution = t->x->view;
+		env.task = eval_task;
+		env.user = &sc;
+		out = expr_eval_json(v, &env, err, errlen);
 	}
-	env.ctx = ctx;
-	env.execution = t->x->view;
-	env.task = eval_task;
-	env.user = &sc;
-	out = expr_eval_json(v, &env, err, errlen);
-	goto out;
-nomem:
-	snprintf(err, errlen, "out of memory evaluating expressions");
-out:
 	if (ctx != t->x->ctx)
 		json_decref(ctx);
 	json_decref(sc.made);
@@ -88,7 +97,7 @@ out:
 }
 
 json_t *
-eval_field(const struct task *t, const struct action *a, const char *key,
+engine_eval_field(const struct engine_task *t, const struct engine_action *a, const char *key,
     char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(t->spec, key);
@@ -96,11 +105,11 @@ eval_field(const struct task *t, const struct action *a, const char *key,
 	err[0] = '\0';
 	if (v == NULL || json_is_null(v))
 		return NULL;
-	return eval_in(t, a, v, err, errlen);
+	return engine_eval_in(t, a, v, err, errlen);
 }
 
 int
-eval_uint(const json_t *v, uint64_t *out)
+engine_eval_uint(const json_t *v, uint64_t *out)
 {
 	const char *s;
 	char *end;

@@ -36,11 +36,11 @@ enum akind { AK_NOOP, AK_ECHO, AK_FAIL, AK_SLEEP, AK_WAIT_AGENTS, AK_STEP,
 	AK_WORKFLOW };
 
 struct engine_exec;
-struct task;
+struct engine_task;
 
 /* One run of an action: an item of with-items on one target. */
-struct action {
-	struct task *t;
+struct engine_action {
+	struct engine_task *t;
 	size_t index;               /* in t->acts: item-major, then target */
 	json_t *vars;               /* with-items variables (object) or NULL */
 	char *agent;                /* target agent, or NULL */
@@ -55,13 +55,13 @@ struct action {
 	struct engine_exec *child;  /* sub-workflow execution, while it runs */
 	char child_id[ENGINE_ID_MAX];  /* its id, kept after (logs, API) */
 	json_t *wait_spec;          /* bora.wait_agents: its evaluated input */
-	TAILQ_ENTRY(action) wait_link;  /* on the engine's waiting list */
+	TAILQ_ENTRY(engine_action) wait_link;  /* on the engine's waiting list */
 	int waiting;
 	int dirty;                  /* on x->dirty_actions (engine_persist.c) */
-	TAILQ_ENTRY(action) dirty_link;
+	TAILQ_ENTRY(engine_action) dirty_link;
 };
 
-struct task {
+struct engine_task {
 	struct engine_exec *x;
 	char *name;
 	const json_t *spec;         /* borrowed from x->wf */
@@ -71,7 +71,7 @@ struct task {
 	json_t *result;
 	json_t *published;
 	int64_t started_ms, finished_ms;
-	struct action **acts;
+	struct engine_action **acts;
 	size_t nacts, next_act, running, finished;
 	size_t retries_due;         /* actions with retry_due */
 	size_t concurrency;         /* 0: no limit */
@@ -81,12 +81,14 @@ struct task {
 	int completed;              /* final state set, transitions pending */
 	int transitions_done;
 	int queued;                 /* on the work queue */
-	int timed_out;
+	int timed_out;              /* its timeout fired */
+	int join_unsatisfiable;     /* a join whose inbound tasks all ended
+	                               without enough of them firing it */
 	int dirty;                  /* on x->dirty_tasks (engine_persist.c) */
-	TAILQ_ENTRY(task) dirty_link;
+	TAILQ_ENTRY(engine_task) dirty_link;
 	struct timer timer;         /* wait-before, wait-after */
 	struct timer timeout;
-	TAILQ_ENTRY(task) queue_link;
+	TAILQ_ENTRY(engine_task) queue_link;
 };
 
 struct join_state {
@@ -108,7 +110,7 @@ struct engine_exec {
 	enum xstate state;
 	char info[ENGINE_INFO_MAX];
 	int64_t created_ms, ended_ms;
-	struct task **tasks;
+	struct engine_task **tasks;
 	size_t ntasks, cap_tasks;
 	size_t active;              /* tasks not yet through transitions */
 	json_t *latest;             /* name -> index in tasks of the latest */
@@ -122,20 +124,20 @@ struct engine_exec {
 	struct evlog log;
 	struct engine_exec *parent;
 	size_t nchildren;           /* sub-workflow executions not yet freed */
-	struct action *parent_action;   /* sub-workflow: the action waiting */
+	struct engine_action *parent_action;   /* sub-workflow: the action waiting */
 	int checked;                /* on the check list */
-	int dirty;                  /* on eng.dirty: to be saved */
+	int dirty;                  /* on engine_state.dirty: to be saved */
 	int saved;                  /* saved once: the store has its spec */
-	TAILQ_HEAD(, task) dirty_tasks;
-	TAILQ_HEAD(, action) dirty_actions;
+	TAILQ_HEAD(, engine_task) dirty_tasks;
+	TAILQ_HEAD(, engine_action) dirty_actions;
 	TAILQ_ENTRY(engine_exec) dirty_link;
 	TAILQ_ENTRY(engine_exec) check_link;
 	TAILQ_ENTRY(engine_exec) all_link;
 };
 
-TAILQ_HEAD(task_queue, task);
+TAILQ_HEAD(task_queue, engine_task);
 TAILQ_HEAD(exec_list, engine_exec);
-TAILQ_HEAD(action_list, action);
+TAILQ_HEAD(action_list, engine_action);
 
 /* The engine's one instance (engine.c). */
 struct engine {
@@ -155,16 +157,15 @@ struct engine {
 	uint64_t counter;
 };
 
-extern struct engine eng;
+extern struct engine engine_state;
 
 /* engine.c */
 int64_t engine_now(void);
 void engine_arm(struct timer *t, int64_t delay_ms);
 void engine_disarm(struct timer *t);
-void engine_queue_task(struct task *t);
+void engine_queue_task(struct engine_task *t);
 void engine_check_exec(struct engine_exec *x);
 void engine_emit(struct engine_exec *x, json_t *ev);
-const char *engine_xstate_name(enum xstate s);
 const char *engine_tstate_name(enum tstate s);
 /* x->secrets from its workflow's secret inputs and its parent's. 0, or -1
  * when out of memory. */
@@ -187,41 +188,41 @@ void engine_vinfo(char *buf, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 /* engine_persist.c: t (and its execution) changed and must be saved. */
-void engine_mark(struct task *t);
+void engine_mark(struct engine_task *t);
 void engine_mark_exec(struct engine_exec *x);
-void engine_mark_action(struct action *a);
+void engine_mark_action(struct engine_action *a);
 void engine_unmark(struct engine_exec *x);
 
 /* engine_task.c */
-struct task *task_new(struct engine_exec *x, const char *name);
-void task_advance(struct task *t);
-void task_free(struct task *t);
-void task_cancel(struct task *t, const char *why);
-void task_set_state(struct task *t, enum tstate s, const char *info);
+struct engine_task *engine_task_new(struct engine_exec *x, const char *name);
+void engine_task_advance(struct engine_task *t);
+void engine_task_free(struct engine_task *t);
+void engine_task_cancel(struct engine_task *t, const char *why);
+void engine_task_set_state(struct engine_task *t, enum tstate s, const char *info);
 /* Start the first tasks of x. 0, or -1 with err. */
-int task_start_first(struct engine_exec *x, const char *target, char *err,
+int engine_task_start_first(struct engine_exec *x, const char *target, char *err,
     size_t errlen);
-json_t *task_to_json(const struct task *t);
+json_t *engine_task_to_json(const struct engine_task *t);
 
 /* engine_action.c */
-struct action *action_new(struct task *t, size_t index, json_t *vars,
+struct engine_action *engine_action_new(struct engine_task *t, size_t index, json_t *vars,
     const char *agent);
-void action_start(struct action *a);
-void action_cancel(struct action *a, const char *why);
-void action_free(struct action *a);
-void action_step_done(struct action *a, const json_t *result);
-void action_child_done(struct action *a, struct engine_exec *child);
-void action_agents_changed(void);
-json_t *action_to_json(const struct action *a);
+void engine_action_start(struct engine_action *a);
+void engine_action_cancel(struct engine_action *a, const char *why);
+void engine_action_free(struct engine_action *a);
+void engine_action_step_done(struct engine_action *a, const json_t *result);
+void engine_action_child_done(struct engine_action *a, struct engine_exec *child);
+void engine_action_agents_changed(void);
+json_t *engine_action_to_json(const struct engine_action *a);
 
 /* engine_eval.c: evaluate in the scope of task t (and action a, whose
  * result task() returns, and whose with-items variables are in $). */
-json_t *eval_in(const struct task *t, const struct action *a,
+json_t *engine_eval_in(const struct engine_task *t, const struct engine_action *a,
     const json_t *v, char *err, size_t errlen);
 /* spec.KEY of t evaluated; NULL (no error) when absent. */
-json_t *eval_field(const struct task *t, const struct action *a,
+json_t *engine_eval_field(const struct engine_task *t, const struct engine_action *a,
     const char *key, char *err, size_t errlen);
 /* A non-negative integer from v (an int or a numeric string). 0, or -1. */
-int eval_uint(const json_t *v, uint64_t *out);
+int engine_eval_uint(const json_t *v, uint64_t *out);
 
 #endif

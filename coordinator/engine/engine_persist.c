@@ -33,11 +33,11 @@ engine_mark_exec(struct engine_exec *x)
 	if (x->dirty)
 		return;
 	x->dirty = 1;
-	TAILQ_INSERT_TAIL(&eng.dirty, x, dirty_link);
+	TAILQ_INSERT_TAIL(&engine_state.dirty, x, dirty_link);
 }
 
 void
-engine_mark(struct task *t)
+engine_mark(struct engine_task *t)
 {
 	engine_mark_exec(t->x);
 	if (t->dirty)
@@ -47,7 +47,7 @@ engine_mark(struct task *t)
 }
 
 void
-engine_mark_action(struct action *a)
+engine_mark_action(struct engine_action *a)
 {
 	engine_mark(a->t);
 	if (a->dirty)
@@ -60,8 +60,8 @@ engine_mark_action(struct action *a)
 void
 engine_unmark(struct engine_exec *x)
 {
-	struct action *a;
-	struct task *t;
+	struct engine_action *a;
+	struct engine_task *t;
 
 	while ((a = TAILQ_FIRST(&x->dirty_actions)) != NULL) {
 		TAILQ_REMOVE(&x->dirty_actions, a, dirty_link);
@@ -72,7 +72,7 @@ engine_unmark(struct engine_exec *x)
 		t->dirty = 0;
 	}
 	if (x->dirty) {
-		TAILQ_REMOVE(&eng.dirty, x, dirty_link);
+		TAILQ_REMOVE(&engine_state.dirty, x, dirty_link);
 		x->dirty = 0;
 	}
 }
@@ -86,7 +86,7 @@ persist_at(const struct timer *t)
 }
 
 static json_t *
-persist_action(const struct action *a)
+persist_action(const struct engine_action *a)
 {
 	return json_pack("{s:i, s:i, s:O?, s:s?, s:i, s:i, s:s, s:b, s:O?, "
 	    "s:b, s:b, s:o?, s:b, s:O?, s:s?, s:s?}",
@@ -102,13 +102,13 @@ persist_action(const struct action *a)
 
 /* The task's own fields; its actions are saved apart (persist_action). */
 static json_t *
-persist_task(const struct task *t)
+persist_task(const struct engine_task *t)
 {
 	json_t *d;
 
 	d = json_pack("{s:s, s:i, s:i, s:s, s:O?, s:O?, s:I, s:I, s:i, s:i, "
-	    "s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o?, "
-	    "s:o?, s:i}",
+	    "s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+	    "s:o?, s:o?, s:i}",
 	    "name", t->name, "seq", (int)t->seq, "state", (int)t->state,
 	    "info", t->info, "result", t->result, "published", t->published,
 	    "started_ms", (json_int_t)t->started_ms,
@@ -119,7 +119,8 @@ persist_task(const struct task *t)
 	    "paused_once", t->paused_once, "waited_before", t->waited_before,
 	    "waited_after", t->waited_after, "in_wait_after", t->in_wait_after,
 	    "completed", t->completed, "transitions_done", t->transitions_done,
-	    "timed_out", t->timed_out, "timer_at", persist_at(&t->timer),
+	    "timed_out", t->timed_out, "join_unsatisfiable",
+	    t->join_unsatisfiable, "timer_at", persist_at(&t->timer),
 	    "timeout_at", persist_at(&t->timeout), "nacts", (int)t->nacts);
 	return d;
 }
@@ -159,11 +160,11 @@ void
 engine_save_dirty(const struct engine_saver *s, void *user)
 {
 	struct engine_exec *x;
-	struct action *a;
-	struct task *t;
+	struct engine_action *a;
+	struct engine_task *t;
 	json_t *doc;
 
-	while ((x = TAILQ_FIRST(&eng.dirty)) != NULL) {
+	while ((x = TAILQ_FIRST(&engine_state.dirty)) != NULL) {
 		while ((a = TAILQ_FIRST(&x->dirty_actions)) != NULL) {
 			TAILQ_REMOVE(&x->dirty_actions, a, dirty_link);
 			a->dirty = 0;
@@ -185,7 +186,7 @@ engine_save_dirty(const struct engine_saver *s, void *user)
 				s->task(user, x->id, t->seq, doc);
 			json_decref(doc);
 		}
-		TAILQ_REMOVE(&eng.dirty, x, dirty_link);
+		TAILQ_REMOVE(&engine_state.dirty, x, dirty_link);
 		x->dirty = 0;
 		if ((doc = persist_exec(x)) == NULL) {
 			log_errorx("engine", "out of memory saving an execution "
@@ -202,7 +203,7 @@ engine_save_dirty(const struct engine_saver *s, void *user)
 int
 engine_dirty(void)
 {
-	return !TAILQ_EMPTY(&eng.dirty);
+	return !TAILQ_EMPTY(&engine_state.dirty);
 }
 
 /* ---- restore ---- */
@@ -241,13 +242,13 @@ restore_timer(struct timer *t, const json_t *o, const char *k)
 	const json_t *at = json_object_get(o, k);
 
 	if (json_is_integer(at))
-		(void)timerheap_arm(&eng.timers, t, json_integer_value(at));
+		(void)timerheap_arm(&engine_state.timers, t, json_integer_value(at));
 }
 
 static int
-restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
+restore_action(struct engine_task *t, const json_t *d, char *err, size_t errlen)
 {
-	struct action *a;
+	struct engine_action *a;
 	const char *agent = json_string_value(json_object_get(d, "agent"));
 	const char *step = json_string_value(json_object_get(d, "step"));
 
@@ -258,7 +259,7 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 		    t->name, (long long)idx);
 		return -1;
 	}
-	a = action_new(t, (size_t)idx, json_object_get(d, "vars"), agent);
+	a = engine_action_new(t, (size_t)idx, json_object_get(d, "vars"), agent);
 	if (a == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -280,7 +281,7 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 	a->wait_spec = restore_ref(d, "wait_spec");
 	restore_timer(&a->timer, d, "timer_at");
 	if (restore_bool(d, "step_live") && a->step_id[0]) {
-		if (idmap_put(&eng.steps, a->step_id, a) != 0) {
+		if (idmap_put(&engine_state.steps, a->step_id, a) != 0) {
 			snprintf(err, errlen, "step %s restored twice",
 			    a->step_id);
 			return -1;
@@ -288,7 +289,7 @@ restore_action(struct task *t, const json_t *d, char *err, size_t errlen)
 		a->step_live = 1;
 	}
 	if (restore_bool(d, "waiting")) {
-		TAILQ_INSERT_TAIL(&eng.waiting, a, wait_link);
+		TAILQ_INSERT_TAIL(&engine_state.waiting, a, wait_link);
 		a->waiting = 1;
 	}
 	return 0;
@@ -299,18 +300,18 @@ restore_task(struct engine_exec *x, const json_t *d, char *err, size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(d, "name"));
 	int64_t nacts = restore_int(d, "nacts");
-	struct task *t;
+	struct engine_task *t;
 
 	if (name == NULL || json_object_get(json_object_get(x->wf, "tasks"),
 	    name) == NULL) {
 		snprintf(err, errlen, "a task the workflow does not have");
 		return -1;
 	}
-	if ((t = task_new(x, name)) == NULL) {
+	if ((t = engine_task_new(x, name)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	x->active--;            /* task_new counted it; "active" is restored */
+	x->active--;            /* engine_task_new counted it; "active" is restored */
 	if ((unsigned)restore_int(d, "seq") != t->seq) {
 		snprintf(err, errlen, "task %s is out of order", name);
 		return -1;
@@ -334,6 +335,11 @@ restore_task(struct engine_exec *x, const json_t *d, char *err, size_t errlen)
 	t->completed = (int)restore_int(d, "completed");
 	t->transitions_done = (int)restore_int(d, "transitions_done");
 	t->timed_out = (int)restore_int(d, "timed_out");
+	t->join_unsatisfiable = (int)restore_int(d, "join_unsatisfiable");
+	if (t->timed_out < 0) {     /* saved before it had a name of its own */
+		t->timed_out = 0;
+		t->join_unsatisfiable = 1;
+	}
 	restore_timer(&t->timer, d, "timer_at");
 	restore_timer(&t->timeout, d, "timeout_at");
 	/* the actions come after every task (restore_actions) */
@@ -368,7 +374,7 @@ restore_actions(struct engine_exec *x, const json_t *actions, char *err,
 	for (i = 0; i < x->ntasks; i++)
 		for (j = 0; j < x->tasks[i]->nacts; j++)
 			if (x->tasks[i]->acts[j] == NULL) {
-				/* task_free walks nacts: keep it consistent */
+				/* engine_task_free walks nacts: keep it consistent */
 				x->tasks[i]->nacts = j;
 				snprintf(err, errlen, "task %s: action %zu is "
 				    "missing", x->tasks[i]->name, j);
@@ -416,11 +422,11 @@ restore_parent(struct engine_exec *x, const json_t *doc, char *err,
 	int64_t seq = restore_int(doc, "parent_task");
 	int64_t index = restore_int(doc, "parent_index");
 	struct engine_exec *p;
-	struct task *t;
+	struct engine_task *t;
 
 	if (pid == NULL)
 		return 0;
-	if ((p = idmap_get(&eng.execs, pid)) == NULL) {
+	if ((p = idmap_get(&engine_state.execs, pid)) == NULL) {
 		if (engine_exec_done(x))
 			return 0;   /* an old parent not kept: no link needed */
 		snprintf(err, errlen, "its parent execution %s is not there",
@@ -455,13 +461,13 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 	struct engine_exec *x;
 	size_t i;
 
-	if (!eng.ready || id == NULL || wf == NULL || strlen(id) >=
+	if (!engine_state.ready || id == NULL || wf == NULL || strlen(id) >=
 	    sizeof(x->id) || (w = json_object_get(json_object_get(spec,
 	    "workflows"), wf)) == NULL) {
 		snprintf(err, errlen, "not an execution of this spec");
 		return -1;
 	}
-	if (idmap_get(&eng.execs, id) != NULL) {
+	if (idmap_get(&engine_state.execs, id) != NULL) {
 		snprintf(err, errlen, "execution %s is there already", id);
 		return -1;
 	}
@@ -498,12 +504,12 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 	x->ending = restore_bool(doc, "ending");
 	if (restore_joins(x, json_object_get(doc, "joins"), err, errlen) != 0)
 		goto fail;
-	if (idmap_put(&eng.execs, x->id, x) != 0)
+	if (idmap_put(&engine_state.execs, x->id, x) != 0)
 		goto nomem_free;
-	TAILQ_INSERT_TAIL(&eng.all, x, all_link);
-	eng.nexecs++;
+	TAILQ_INSERT_TAIL(&engine_state.all, x, all_link);
+	engine_state.nexecs++;
 	if (engine_exec_done(x)) {
-		eng.ndone++;
+		engine_state.ndone++;
 		evlog_close(&x->log);
 	}
 	json_array_foreach(tasks, i, td)
@@ -538,7 +544,7 @@ engine_restore_done(void)
 	struct engine_exec *x;
 	size_t i;
 
-	TAILQ_FOREACH(x, &eng.all, all_link) {
+	TAILQ_FOREACH(x, &engine_state.all, all_link) {
 		if (engine_exec_done(x))
 			continue;
 		log_info("engine", "execution resumed after restart exec=%s "

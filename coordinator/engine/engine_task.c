@@ -10,7 +10,7 @@
  *       guards, joins, engine commands; reverse: tasks whose requires are
  *       all done)
  *
- * task_advance() is the one place that moves a task; everything else
+ * engine_task_advance() is the one place that moves a task; everything else
  * queues the task (engine_queue_task) after changing what it depends on.
  * While the execution is PAUSED, tasks neither start nor take their
  * transitions; engine_resume() queues them again.
@@ -27,10 +27,10 @@
 static void task_on_timer(struct timer *tm);
 static void task_on_timeout(struct timer *tm);
 
-struct task *
-task_new(struct engine_exec *x, const char *name)
+struct engine_task *
+engine_task_new(struct engine_exec *x, const char *name)
 {
-	struct task *t, **nv;
+	struct engine_task *t, **nv;
 	size_t ncap;
 
 	if (x->ntasks == x->cap_tasks) {
@@ -61,7 +61,7 @@ task_new(struct engine_exec *x, const char *name)
 }
 
 void
-task_free(struct task *t)
+engine_task_free(struct engine_task *t)
 {
 	size_t i;
 
@@ -69,7 +69,7 @@ task_free(struct task *t)
 	engine_disarm(&t->timeout);
 	for (i = 0; i < t->nacts; i++)
 		if (t->acts[i] != NULL)     /* a restore may stop half way */
-			action_free(t->acts[i]);
+			engine_action_free(t->acts[i]);
 	free(t->acts);
 	json_decref(t->result);
 	json_decref(t->published);
@@ -78,7 +78,7 @@ task_free(struct task *t)
 }
 
 void
-task_set_state(struct task *t, enum tstate s, const char *info)
+engine_task_set_state(struct engine_task *t, enum tstate s, const char *info)
 {
 	char q[ENGINE_INFO_MAX + 8];
 	int final = s == T_SUCCESS || s == T_ERROR || s == T_CANCELLED;
@@ -101,13 +101,13 @@ task_set_state(struct task *t, enum tstate s, const char *info)
 static void
 task_on_timer(struct timer *tm)
 {
-	engine_queue_task(container_of(tm, struct task, timer));
+	engine_queue_task(container_of(tm, struct engine_task, timer));
 }
 
 static void
 task_on_timeout(struct timer *tm)
 {
-	struct task *t = container_of(tm, struct task, timeout);
+	struct engine_task *t = container_of(tm, struct engine_task, timeout);
 	size_t i;
 
 	if (t->state != T_RUNNING || t->in_wait_after)
@@ -115,31 +115,40 @@ task_on_timeout(struct timer *tm)
 	t->timed_out = 1;
 	engine_mark(t);
 	for (i = 0; i < t->nacts; i++)
-		action_cancel(t->acts[i], "task timed out");
+		engine_action_cancel(t->acts[i], "task timed out");
 	t->running = 0;
 	t->next_act = t->finished = t->nacts;
 	engine_queue_task(t);
 }
 
-/* spec.KEY as a count of seconds (0 when absent); -1 with t's info set. */
+/* spec.KEY as a non-negative whole number up to max (0 when absent, max
+ * when above); -1 with t's info set, saying it expected `what`. */
 static int64_t
-task_seconds(struct task *t, const char *key)
+task_count(struct engine_task *t, const char *key, const char *what,
+    uint64_t max)
 {
 	char err[ENGINE_INFO_MAX];
-	json_t *v = eval_field(t, NULL, key, err, sizeof(err));
+	json_t *v = engine_eval_field(t, NULL, key, err, sizeof(err));
 	uint64_t n = 0;
 
 	if (v == NULL && err[0]) {
 		engine_info(t->info, "%s: %s", key, err);
 		return -1;
 	}
-	if (v != NULL && eval_uint(v, &n) != 0) {
-		engine_info(t->info, "%s: expected a number of seconds", key);
+	if (v != NULL && engine_eval_uint(v, &n) != 0) {
+		engine_info(t->info, "%s: expected %s", key, what);
 		json_decref(v);
 		return -1;
 	}
 	json_decref(v);
-	return n > 366ULL * 24 * 3600 ? 366LL * 24 * 3600 : (int64_t)n;
+	return n > max ? (int64_t)max : (int64_t)n;
+}
+
+/* spec.KEY as seconds (0 when absent), at most a year. */
+static int64_t
+task_seconds(struct engine_task *t, const char *key)
+{
+	return task_count(t, key, "a number of seconds", 366ULL * 24 * 3600);
 }
 
 /* ---- actions: with-items × targets ---- */
@@ -147,9 +156,9 @@ task_seconds(struct task *t, const char *key)
 /* The targets of the action with vars, as a new array of names; *many is
  * set when the target is not one plain name. NULL with t's info set. */
 static json_t *
-task_targets(struct task *t, json_t *vars, int *many)
+task_targets(struct engine_task *t, json_t *vars, int *many)
 {
-	struct action probe;
+	struct engine_action probe;
 	char err[ENGINE_INFO_MAX];
 	json_t *v, *out = NULL, *e;
 	const json_t *labels = NULL;
@@ -158,7 +167,7 @@ task_targets(struct task *t, json_t *vars, int *many)
 	memset(&probe, 0, sizeof(probe));
 	probe.t = t;
 	probe.vars = vars;
-	v = eval_field(t, &probe, "target", err, sizeof(err));
+	v = engine_eval_field(t, &probe, "target", err, sizeof(err));
 	if (v == NULL) {
 		engine_info(t->info, "target: %s", err[0] ? err :
 		    "an agent action needs a target");
@@ -178,7 +187,7 @@ task_targets(struct task *t, json_t *vars, int *many)
 	} else if (json_is_object(v) && json_is_object(labels =
 	    json_object_get(v, "labels"))) {
 		*many = 1;
-		out = eng.ops.agents_matching(eng.ops.user, labels);
+		out = engine_state.ops.agents_matching(engine_state.ops.user, labels);
 	} else
 		engine_info(t->info, "target: expected an agent name, a list "
 		    "of names or {labels: {...}}");
@@ -204,7 +213,7 @@ out:
 /* The with-items variables of each item (a new array of objects), or
  * NULL with t's info set. No with-items: one item without variables. */
 static json_t *
-task_items(struct task *t)
+task_items(struct engine_task *t)
 {
 	const json_t *wi = json_object_get(t->spec, "with-items"), *spec;
 	char err[ENGINE_INFO_MAX];
@@ -221,7 +230,7 @@ task_items(struct task *t)
 	}
 	t->many = 1;
 	json_array_foreach(wi, i, spec) {
-		v = eval_in(t, NULL, json_object_get(spec, "source"), err,
+		v = engine_eval_in(t, NULL, json_object_get(spec, "source"), err,
 		    sizeof(err));
 		if (v == NULL || !json_is_array(v)) {
 			engine_info(t->info, "with-items %s: %s",
@@ -260,21 +269,21 @@ fail:
 }
 
 static int
-task_is_agent_action(const struct task *t)
+task_is_agent_action(const struct engine_task *t)
 {
 	return bora_action_kind(json_string_value(json_object_get(t->spec,
 	    "action"))) != NULL;
 }
 
 static int
-task_add_action(struct task *t, json_t *vars, const char *agent)
+task_add_action(struct engine_task *t, json_t *vars, const char *agent)
 {
-	struct action *a, **nv;
+	struct engine_action *a, **nv;
 
 	if ((nv = realloc(t->acts, (t->nacts + 1) * sizeof(*nv))) == NULL)
 		return -1;
 	t->acts = nv;
-	if ((a = action_new(t, t->nacts, vars, agent)) == NULL)
+	if ((a = engine_action_new(t, t->nacts, vars, agent)) == NULL)
 		return -1;
 	t->acts[t->nacts++] = a;
 	engine_mark_action(a);
@@ -283,7 +292,7 @@ task_add_action(struct task *t, json_t *vars, const char *agent)
 
 /* Make t's actions. 0, or -1 with t's info set. */
 static int
-task_expand(struct task *t)
+task_expand(struct engine_task *t)
 {
 	json_t *items, *vars, *targets = NULL, *name;
 	size_t i, j;
@@ -311,7 +320,8 @@ task_expand(struct task *t)
 	if (many)
 		t->many = 1;
 	json_decref(items);
-	if ((conc = task_seconds(t, "concurrency")) < 0)
+	if ((conc = task_count(t, "concurrency", "a number of actions at once",
+	    SIZE_MAX)) < 0)
 		return -1;
 	t->concurrency = (size_t)conc;
 	return 0;
@@ -327,7 +337,7 @@ fail:
 
 /* A sentence for the first failed action of t. */
 static void
-task_failure_info(struct task *t)
+task_failure_info(struct engine_task *t)
 {
 	const json_t *r, *err;
 	size_t i;
@@ -376,11 +386,11 @@ task_failure_info(struct task *t)
 	engine_info(t->info, "failed");
 }
 
-static void task_transitions(struct task *t);
+static void task_transitions(struct engine_task *t);
 
 /* Every action has ended: result, wait-after, publish, final state. */
 static void
-task_finish(struct task *t)
+task_finish(struct engine_task *t)
 {
 	char err[ENGINE_INFO_MAX];
 	json_t *pub, *list;
@@ -420,10 +430,10 @@ task_finish(struct task *t)
 				ok = 0;
 			else if (wait > 0) {
 				/* RUNNING_DELAYED while waiting, as Mistral's
-				 * wait-after policy (task_advance comes back
+				 * wait-after policy (engine_task_advance comes back
 				 * here, not to task_begin) */
 				t->in_wait_after = 1;
-				task_set_state(t, T_RUNNING_DELAYED, NULL);
+				engine_task_set_state(t, T_RUNNING_DELAYED, NULL);
 				engine_arm(&t->timer, wait * 1000);
 				return;
 			}
@@ -433,7 +443,7 @@ task_finish(struct task *t)
 	t->in_wait_after = 0;
 	engine_disarm(&t->timeout);
 
-	pub = eval_field(t, NULL, ok ? "publish" : "publish-on-error", err,
+	pub = engine_eval_field(t, NULL, ok ? "publish" : "publish-on-error", err,
 	    sizeof(err));
 	if (pub == NULL && err[0]) {
 		engine_info(t->info, "%s: %s", ok ? "publish" :
@@ -446,7 +456,7 @@ task_finish(struct task *t)
 	t->published = pub;
 	t->finished_ms = engine_now();
 	t->completed = 1;
-	task_set_state(t, ok ? T_SUCCESS : T_ERROR, NULL);
+	engine_task_set_state(t, ok ? T_SUCCESS : T_ERROR, NULL);
 	task_transitions(t);
 }
 
@@ -513,7 +523,7 @@ task_trigger(struct engine_exec *x, const char *name, const char *source)
 	const json_t *spec = json_object_get(json_object_get(x->wf, "tasks"),
 	    name), *join = json_object_get(spec, "join");
 	struct join_state *j;
-	struct task *t;
+	struct engine_task *t;
 
 	if (join != NULL && !json_is_null(join)) {
 		if ((j = task_join(x, name, join)) == NULL || j->started)
@@ -524,7 +534,7 @@ task_trigger(struct engine_exec *x, const char *name, const char *source)
 			return;
 		j->started = 1;
 	}
-	if ((t = task_new(x, name)) == NULL) {
+	if ((t = engine_task_new(x, name)) == NULL) {
 		log_errorx("engine", "out of memory starting a task exec=%s",
 		    x->id);
 		return;
@@ -533,7 +543,7 @@ task_trigger(struct engine_exec *x, const char *name, const char *source)
 }
 
 static void
-task_fail_exec(struct task *t, const char *why)
+task_fail_exec(struct engine_task *t, const char *why)
 {
 	struct engine_exec *x = t->x;
 
@@ -545,7 +555,7 @@ task_fail_exec(struct task *t, const char *why)
 
 /* Run one transition list; 1 when a clause fired. */
 static int
-task_clauses(struct task *t, const char *key)
+task_clauses(struct engine_task *t, const char *key)
 {
 	const json_t *list = json_object_get(t->spec, key), *c, *when;
 	struct engine_exec *x = t->x;
@@ -559,7 +569,7 @@ task_clauses(struct task *t, const char *key)
 		when = json_object_get(c, "when");
 		go = 1;
 		if (when != NULL && !json_is_null(when)) {
-			v = eval_in(t, NULL, when, err, sizeof(err));
+			v = engine_eval_in(t, NULL, when, err, sizeof(err));
 			if (v == NULL) {
 				engine_info(why, "%s[%zu].when: %s", key, i, err);
 				task_fail_exec(t, why);
@@ -606,7 +616,7 @@ task_clauses(struct task *t, const char *key)
 /* reverse: start the tasks that require t and have all they require
  * done (x->reverse_set maps each task to those that require it). */
 static void
-task_reverse_next(struct task *t)
+task_reverse_next(struct engine_task *t)
 {
 	struct engine_exec *x = t->x;
 	const json_t *tasks = json_object_get(x->wf, "tasks"), *r, *idx, *d;
@@ -627,7 +637,7 @@ task_reverse_next(struct task *t)
 				ready = 0;
 		}
 		if (ready) {
-			struct task *n = task_new(x, k);
+			struct engine_task *n = engine_task_new(x, k);
 
 			if (n != NULL)
 				engine_queue_task(n);
@@ -636,7 +646,7 @@ task_reverse_next(struct task *t)
 }
 
 static void
-task_transitions(struct task *t)
+task_transitions(struct engine_task *t)
 {
 	struct engine_exec *x = t->x;
 	int ok = t->state == T_SUCCESS, handled;
@@ -662,7 +672,7 @@ task_transitions(struct task *t)
 /* ---- the state machine ---- */
 
 static void
-task_fail_now(struct task *t)
+task_fail_now(struct engine_task *t)
 {
 	engine_disarm(&t->timer);
 	engine_disarm(&t->timeout);
@@ -670,14 +680,14 @@ task_fail_now(struct task *t)
 	t->result = json_null();
 	t->finished_ms = engine_now();
 	t->completed = 1;
-	task_set_state(t, T_ERROR, NULL);
+	engine_task_set_state(t, T_ERROR, NULL);
 	task_transitions(t);
 }
 
 /* Not started yet: pause-before, wait-before, then the actions. 1 when
  * it runs now. */
 static int
-task_begin(struct task *t)
+task_begin(struct engine_task *t)
 {
 	struct engine_exec *x = t->x;
 	char err[ENGINE_INFO_MAX], why[ENGINE_INFO_MAX];
@@ -690,7 +700,7 @@ task_begin(struct task *t)
 		return 0;
 	if (!t->paused_once) {
 		t->paused_once = 1;
-		v = eval_field(t, NULL, "pause-before", err, sizeof(err));
+		v = engine_eval_field(t, NULL, "pause-before", err, sizeof(err));
 		if (v == NULL && err[0]) {
 			engine_info(t->info, "pause-before: %s", err);
 			task_fail_now(t);
@@ -698,7 +708,7 @@ task_begin(struct task *t)
 		}
 		if (expr_truthy(v)) {
 			json_decref(v);
-			task_set_state(t, T_PAUSED, "pause-before");
+			engine_task_set_state(t, T_PAUSED, "pause-before");
 			x->state = X_PAUSED;
 			engine_mark_exec(x);
 			engine_info(why, "pause-before task %s", t->name);
@@ -717,7 +727,7 @@ task_begin(struct task *t)
 			return 0;
 		}
 		if (s > 0) {
-			task_set_state(t, T_RUNNING_DELAYED, NULL);
+			engine_task_set_state(t, T_RUNNING_DELAYED, NULL);
 			engine_arm(&t->timer, s * 1000);
 			return 0;
 		}
@@ -733,15 +743,15 @@ task_begin(struct task *t)
 	}
 	if (s > 0)
 		engine_arm(&t->timeout, s * 1000);
-	task_set_state(t, T_RUNNING, NULL);
+	engine_task_set_state(t, T_RUNNING, NULL);
 	return 1;
 }
 
 void
-task_advance(struct task *t)
+engine_task_advance(struct engine_task *t)
 {
 	struct engine_exec *x = t->x;
-	struct action *a;
+	struct engine_action *a;
 	size_t i;
 
 	if (engine_exec_done(x))
@@ -751,7 +761,7 @@ task_advance(struct task *t)
 		task_transitions(t);
 		return;
 	}
-	if (t->timed_out < 0) {         /* a join that cannot be satisfied */
+	if (t->join_unsatisfiable) {
 		task_fail_now(t);
 		return;
 	}
@@ -766,33 +776,33 @@ task_advance(struct task *t)
 		if (t->acts[i]->retry_due) {    /* delayed by a pause */
 			t->acts[i]->retry_due = 0;
 			t->retries_due--;
-			action_start(t->acts[i]);
+			engine_action_start(t->acts[i]);
 		}
 	while (x->state == X_RUNNING && t->next_act < t->nacts &&
 	    (t->concurrency == 0 || t->running < t->concurrency)) {
 		a = t->acts[t->next_act++];
 		t->running++;
-		action_start(a);
+		engine_action_start(a);
 	}
 	if (t->finished == t->nacts)
 		task_finish(t);
 }
 
 void
-task_cancel(struct task *t, const char *why)
+engine_task_cancel(struct engine_task *t, const char *why)
 {
 	size_t i;
 
 	engine_disarm(&t->timer);
 	engine_disarm(&t->timeout);
 	for (i = 0; i < t->nacts; i++)
-		action_cancel(t->acts[i], why);
+		engine_action_cancel(t->acts[i], why);
 	t->transitions_done = 1;
 	t->completed = 1;
 	if (t->state != T_SUCCESS && t->state != T_ERROR &&
 	    t->state != T_CANCELLED) {
 		t->finished_ms = engine_now();
-		task_set_state(t, T_CANCELLED, why);
+		engine_task_set_state(t, T_CANCELLED, why);
 	}
 }
 
@@ -814,7 +824,7 @@ task_reverse_closure(const json_t *tasks, const char *name, json_t *set)
 }
 
 int
-task_start_first(struct engine_exec *x, const char *target, char *err,
+engine_task_start_first(struct engine_exec *x, const char *target, char *err,
     size_t errlen)
 {
 	static const char *const keys[] = { "on-success", "on-error",
@@ -822,7 +832,7 @@ task_start_first(struct engine_exec *x, const char *target, char *err,
 	const json_t *tasks = json_object_get(x->wf, "tasks"), *spec, *c;
 	json_t *targeted = json_object(), *on;
 	const char *k, *to;
-	struct task *t;
+	struct engine_task *t;
 	size_t i, j;
 
 	if (targeted == NULL)
@@ -848,7 +858,7 @@ task_start_first(struct engine_exec *x, const char *target, char *err,
 			if (json_array_size(json_object_get(spec,
 			    "requires")) > 0)
 				continue;
-			if ((t = task_new(x, k)) == NULL)
+			if ((t = engine_task_new(x, k)) == NULL)
 				goto nomem;
 			engine_queue_task(t);
 		}
@@ -866,7 +876,7 @@ task_start_first(struct engine_exec *x, const char *target, char *err,
 	json_object_foreach((json_t *)(uintptr_t)tasks, k, spec) {
 		if (json_object_get(targeted, k) != NULL)
 			continue;
-		if ((t = task_new(x, k)) == NULL)
+		if ((t = engine_task_new(x, k)) == NULL)
 			goto nomem;
 		engine_queue_task(t);
 	}
@@ -879,7 +889,7 @@ nomem:
 }
 
 json_t *
-task_to_json(const struct task *t)
+engine_task_to_json(const struct engine_task *t)
 {
 	json_t *acts = json_array();
 	size_t i;
@@ -887,7 +897,7 @@ task_to_json(const struct task *t)
 	if (acts == NULL)
 		return NULL;
 	for (i = 0; i < t->nacts; i++)
-		(void)json_array_append_new(acts, action_to_json(t->acts[i]));
+		(void)json_array_append_new(acts, engine_action_to_json(t->acts[i]));
 	return json_pack("{s:s, s:i, s:s, s:s?, s:O?, s:O?, s:o?, s:o?, s:o}",
 	    "name", t->name, "seq", (int)t->seq, "state",
 	    engine_tstate_name(t->state), "state_info", t->info[0] ? t->info :

@@ -704,8 +704,10 @@ test_seconds_fields_errors(void **state)
 		    "    s: {action: std.noop}\n"
 		    "    e: {action: std.noop}\n", fields[i]);
 		x = world_start(yaml, NULL);
-		snprintf(want, sizeof(want), "%s: expected a number of seconds",
-		    fields[i]);
+		/* concurrency is a count, the others are durations */
+		snprintf(want, sizeof(want), "%s: expected %s", fields[i],
+		    strcmp(fields[i], "concurrency") == 0 ?
+		    "a number of actions at once" : "a number of seconds");
 		if (strcmp(world_task_state(x, "a"), "ERROR") != 0)
 			fprintf(stderr, "%s: task %s (%s)\n", fields[i],
 			    world_task_state(x, "a"), world_task_info(x, "a"));
