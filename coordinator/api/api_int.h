@@ -1,6 +1,7 @@
 /*
- * api_int.h: what the API's files share (api.c: routing, responses, event
- * streams, steps; api_exec.c: executions). Not for other modules.
+ * api_int.h: what the API's files share: routing (api_routes.c), requests,
+ * responses, event streams and query strings (api_http.c), and the handlers
+ * of each resource. Not for other modules.
  */
 #ifndef BORA_COORD_API_INT_H
 #define BORA_COORD_API_INT_H
@@ -22,7 +23,19 @@ struct api_route {
 	const char *pattern;       /* "*" matches one non-empty path segment */
 	int (*handler)(struct api_session *ss);  /* 0, or -1 to hang up */
 	int has_body;              /* dispatched on BODY_COMPLETION */
+	/* a websocket on the same path (upgrade asking for API_WS_PROTOCOL):
+	 * checks it, 0 to accept (api_events_ws.c); NULL: none */
+	int (*upgrade)(struct lws *wsi);
 };
+
+/*
+ * The route of method on path (api_routes.c): its "*" segments copied
+ * into params. NULL when none; then *path_hit says whether the path is
+ * known under other methods, which allow lists ("GET, POST").
+ */
+const struct api_route *api_route_find(const char *method, const char *path,
+    char params[API_MAX_PARAMS][API_MAX_PATH + 1], char *allow,
+    size_t allowlen, int *path_hit);
 
 struct api_session {
 	struct lws *wsi;
@@ -58,6 +71,8 @@ int api_respond(struct api_session *ss, unsigned status, json_t *body,
     enum lws_token_indexes extra_token, const char *extra_value);
 /* api_respond() with body, or 500 "out of memory" when body is NULL. */
 int api_reply(struct api_session *ss, unsigned status, json_t *body);
+/* 200 {key: list} (the reference is taken), or 500 when list is NULL. */
+int api_reply_list(struct api_session *ss, const char *key, json_t *list);
 
 /*
  * status + {"error": code, "detail": printf(fmt, ...)}, with one more header
@@ -135,11 +150,29 @@ int api_auth_check(struct api_session *ss);
 /* The same check for a websocket upgrade to path (refusals logged): 0 to
  * go on, else the HTTP status to refuse it with (401, 429). */
 unsigned api_auth_upgrade(struct lws *wsi, const char *path);
-/* api_ws.c: an upgrade request for the events websocket, checked before
- * lws switches protocols: 0 to go on; 1 when refused with an HTTP answer
- * (status and {error, detail}, written here); -1 to hang up. */
+/* api_events_ws.c: an upgrade request for the events websocket, checked
+ * before lws switches protocols: 0 to go on; 1 when refused with an HTTP
+ * answer (status and {error, detail}, written here); -1 to hang up. */
 int api_ws_confirm(struct lws *wsi);
 
+/* api_http.c: query strings. Every name=value of the query is one of known
+ * (NULL-terminated): 0, or the handler's result in *rc after answering
+ * 400. api_query: the value of name (decoded into buf), or NULL.
+ * api_query_uint: name as a whole number in [lo, hi] (dflt when absent):
+ * 0, or -1 with *rc after answering 400. */
+int api_query_check(struct api_session *ss, const char *const *known, int *rc);
+const char *api_query(struct api_session *ss, const char *name, char *buf,
+    size_t n);
+int api_query_uint(struct api_session *ss, const char *name, uint64_t dflt,
+    uint64_t lo, uint64_t hi, uint64_t *out, int *rc);
+#define API_QUERY_MAX 256      /* bytes of one query value */
+
+/* The handlers of the route table, by resource. */
+/* api_steps.c */
+int api_steps_create(struct api_session *ss);
+int api_step_get(struct api_session *ss);
+int api_step_events(struct api_session *ss);
+int api_step_output(struct api_session *ss);
 /* api_workflows.c: stored workflows. */
 int api_workflows_create(struct api_session *ss);
 int api_workflows_list(struct api_session *ss);
@@ -147,27 +180,23 @@ int api_workflows_get(struct api_session *ss);
 int api_workflows_delete(struct api_session *ss);
 /* The canonical spec of stored workflow name (a new reference), or NULL. */
 json_t *api_workflow_spec(const char *name);
-
-/* api_exec.c: the executions' routes. */
+/* api_executions.c */
+int api_exec_list(struct api_session *ss);
 int api_exec_create(struct api_session *ss);
 int api_exec_get(struct api_session *ss);
 int api_exec_events(struct api_session *ss);
+int api_exec_tasks(struct api_session *ss);
 int api_exec_cancel(struct api_session *ss);
 int api_exec_pause(struct api_session *ss);
 int api_exec_resume(struct api_session *ss);
-
-/* api_ops.c: the operators' read routes. */
-int api_exec_list(struct api_session *ss);
-int api_exec_tasks(struct api_session *ss);
-int api_step_output(struct api_session *ss);
+/* api_agents.c */
 int api_agents_list(struct api_session *ss);
 int api_agent_get(struct api_session *ss);
-
-/* api_tokens.c: enrollment tokens and revocation. */
+int api_enrolled_list(struct api_session *ss);
+int api_agent_revoke(struct api_session *ss);
+/* api_tokens.c: enrollment tokens. */
 int api_tokens_create(struct api_session *ss);
 int api_tokens_list(struct api_session *ss);
 int api_tokens_delete(struct api_session *ss);
-int api_enrolled_list(struct api_session *ss);
-int api_agent_revoke(struct api_session *ss);
 
 #endif

@@ -6,10 +6,9 @@
  *                                  the plain token is shown
  *   GET    /v1/tokens              {tokens: [...]}, never a secret
  *   DELETE /v1/tokens/ID           the token can no longer enroll
- *   GET    /v1/enrolled            {agents: [...]} enrolled (not only
- *                                  connected) agents, with their serials
- *   POST   /v1/agents/NAME/revoke  revoke NAME's certificate and close its
- *                                  connection
+ *
+ * The enrolled agents and their revocation are agents' routes
+ * (api_agents.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -141,19 +140,10 @@ bad:
 	return api_error(ss, 400, "bad_request", "%s", err);
 }
 
-/* {"key": list}; list (taken) NULL: out of memory. */
-static int
-api_tokens_reply_list(struct api_session *ss, const char *key, json_t *list)
-{
-	if (list == NULL)
-		return api_error(ss, 500, "internal", "out of memory");
-	return api_respond(ss, 200, json_pack("{s:o}", key, list), 0, NULL);
-}
-
 int
 api_tokens_list(struct api_session *ss)
 {
-	return api_tokens_reply_list(ss, "tokens", tokens_list());
+	return api_reply_list(ss, "tokens", tokens_list());
 }
 
 int
@@ -169,26 +159,3 @@ api_tokens_delete(struct api_session *ss)
 	    "revoked", 1), 0, NULL);
 }
 
-int
-api_enrolled_list(struct api_session *ss)
-{
-	return api_tokens_reply_list(ss, "agents", enroll_agents_json());
-}
-
-int
-api_agent_revoke(struct api_session *ss)
-{
-	const char *name = ss->params[0];
-	char err[256], q[128];
-	json_t *out = NULL;
-	int rc = -1;
-
-	if (bora_name_valid(name))
-		rc = enroll_revoke(name, &out, err, sizeof(err));
-	if (rc == -1)
-		return api_error(ss, 404, "not_found", "no enrolled agent %s",
-		    bora_log_quote(name, q, sizeof(q)));
-	if (rc != 0)
-		return api_error(ss, 500, "internal", "%s", err);
-	return api_respond(ss, 200, out, 0, NULL);
-}

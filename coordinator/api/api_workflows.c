@@ -16,7 +16,7 @@
  * else by the file's "name". The store's workflows table keeps the YAML
  * text and the canonical JSON; this file keeps them in memory too (a
  * jansson object by name), read from the store on first use.
- * POST /v1/executions {"workflow_name": NAME} runs one (api_exec.c).
+ * POST /v1/executions {"workflow_name": NAME} runs one (api_executions.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """docs/api.md has a curl example for every route of the coordinator's route
-table (coordinator/api.c), and every curl example names a route that
+table (coordinator/api/api_routes.c), and every curl example names a route that
 exists: the API reference cannot drift from the code unnoticed.
 
 usage: check_api_docs.py API_C API_MD"""

@@ -2,7 +2,7 @@
  * api.h: the operator API, HTTP/1.1 + JSON on a unix socket (mode 0600, so
  * file permissions decide who is an operator), and over HTTPS when
  * api.port is set (the operator token in "Authorization: Bearer",
- * api_auth.c). One const route table:
+ * api_auth.c). One const route table (api_routes.c):
  *
  *   GET  /v1/agents                 connected agents
  *   GET  /v1/agents/NAME            one agent and its unfinished steps
@@ -14,7 +14,7 @@
  *   GET  /v1/steps/ID/output?offset=N&limit=M
  *                                   the step's stored output, paged
  *   POST /v1/workflows              YAML body, or {"yaml","file","replace"}
- *                                   -> 201 {"name",...} (api_workflows.c)
+ *                                   -> 201 {"name",...}
  *   GET  /v1/workflows              stored workflows: names, created_ms
  *   GET  /v1/workflows/NAME         its yaml and canonical JSON
  *   DELETE /v1/workflows/NAME       forget it
@@ -53,7 +53,7 @@
 /* The HTTP protocol of the API vhost (first in its protocol list). */
 extern const struct lws_protocols api_protocol;
 
-/* An execution's events as a websocket, on the same vhosts (api_ws.c). */
+/* An execution's events as a websocket, on the same vhosts (api_events_ws.c). */
 #define API_WS_PROTOCOL "bora-events"
 extern const struct lws_protocols api_ws_protocol;
 

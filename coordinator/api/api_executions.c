@@ -1,6 +1,8 @@
 /*
- * api_exec.c: the executions' routes of the operator API (api_int.h):
+ * api_executions.c: the executions' routes of the operator API (api_int.h):
  *
+ *   GET  /v1/executions?state=S&workflow=W&limit=N&offset=M
+ *                                     newest first: {executions, total, ...}
  *   POST /v1/executions               {"workflow": YAML text, "name"?,
  *                                      "input"?, "task"?, "file"?}
  *   GET  /v1/executions/ID            engine_exec_to_json
@@ -8,12 +10,14 @@
  *   POST /v1/executions/ID/cancel     {"reason"?}
  *   POST /v1/executions/ID/pause
  *   POST /v1/executions/ID/resume
+ *   GET  /v1/executions/ID/tasks      {exec, state, tasks}
  *
  * The workflow text is parsed here (dsl.h) on every POST: the engine only
  * ever sees a canonical, validated spec.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_int.h"
@@ -24,6 +28,8 @@
 
 #define API_EXEC_FILE_MAX   128      /* bytes of "file" (names errors) */
 #define API_EXEC_REASON_MAX 256      /* bytes of a cancel reason */
+#define API_LIST_DEFAULT    50
+#define API_LIST_MAX        1000
 
 /* Every key of root is one of known (n names). 0, or -1 with err. */
 static int
@@ -293,4 +299,152 @@ int
 api_exec_resume(struct api_session *ss)
 {
 	return api_exec_command(ss, API_EXEC_RESUME);
+}
+
+/* ---- GET /v1/executions ------------------------------------------------ */
+
+struct api_exec_list {
+	struct engine_exec **v;
+	size_t n, cap;
+	const char *state, *workflow;   /* filters, NULL: any */
+};
+
+static int
+api_exec_collect(struct engine_exec *x, void *user)
+{
+	struct api_exec_list *l = user;
+	struct engine_exec **grown;
+
+	if (l->state && strcasecmp(engine_exec_state(x), l->state) != 0)
+		return 0;
+	if (l->workflow && strcmp(engine_exec_workflow(x), l->workflow) != 0)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		grown = realloc(l->v, l->cap * sizeof(*l->v));
+		if (grown == NULL)
+			return -1;
+		l->v = grown;
+	}
+	l->v[l->n++] = x;
+	return 0;
+}
+
+/* Newest first; the same start time by id, so pages are stable. */
+static int
+api_exec_cmp(const void *a, const void *b)
+{
+	const struct engine_exec *x = *(struct engine_exec *const *)a;
+	const struct engine_exec *y = *(struct engine_exec *const *)b;
+	int64_t tx = engine_exec_created_ms(x), ty = engine_exec_created_ms(y);
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	return strcmp(engine_exec_id(x), engine_exec_id(y));
+}
+
+/* The listing's summary of x: the document without input, output and
+ * task details; tasks become counts by state. */
+static json_t *
+api_exec_summary(const struct engine_exec *x)
+{
+	json_t *doc = engine_exec_to_json(x), *tasks, *t, *counts;
+	const char *st;
+	size_t i;
+
+	if (doc == NULL || (counts = json_object()) == NULL) {
+		json_decref(doc);
+		return NULL;
+	}
+	tasks = json_object_get(doc, "tasks");
+	json_array_foreach(tasks, i, t) {
+		st = json_string_value(json_object_get(t, "state"));
+		if (st != NULL)
+			(void)json_object_set_new(counts, st, json_integer(
+			    json_integer_value(json_object_get(counts, st)) + 1));
+	}
+	(void)json_object_set_new(doc, "task_count",
+	    json_integer((json_int_t)json_array_size(tasks)));
+	(void)json_object_set_new(doc, "task_states", counts);
+	(void)json_object_del(doc, "tasks");
+	(void)json_object_del(doc, "input");
+	(void)json_object_del(doc, "output");
+	return doc;
+}
+
+int
+api_exec_list(struct api_session *ss)
+{
+	static const char *const known[] = {
+		"state", "workflow", "limit", "offset", NULL
+	};
+	static const char *const states[] = {
+		"IDLE", "RUNNING", "PAUSED", "SUCCESS", "ERROR", "CANCELLED",
+		NULL
+	};
+	struct api_exec_list l;
+	char sbuf[API_QUERY_MAX + 64], wbuf[API_QUERY_MAX + 64], q[96];
+	uint64_t limit, offset, i;
+	json_t *arr = NULL, *o;
+	size_t k;
+	int rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (api_query_check(ss, known, &rc) != 0 ||
+	    api_query_uint(ss, "limit", API_LIST_DEFAULT, 1, API_LIST_MAX,
+	    &limit, &rc) != 0 ||
+	    api_query_uint(ss, "offset", 0, 0, UINT32_MAX, &offset, &rc) != 0)
+		return rc;
+	l.state = api_query(ss, "state", sbuf, sizeof(sbuf));
+	l.workflow = api_query(ss, "workflow", wbuf, sizeof(wbuf));
+	if (l.state != NULL) {
+		for (k = 0; states[k] && strcasecmp(states[k], l.state); k++)
+			;
+		if (states[k] == NULL)
+			return api_error(ss, 400, "bad_request", "state: %s is "
+			    "not a state (IDLE, RUNNING, PAUSED, SUCCESS, ERROR, "
+			    "CANCELLED)", bora_log_quote(l.state, q, sizeof(q)));
+	}
+	if (l.workflow != NULL && l.workflow[0] == '\0')
+		l.workflow = NULL;
+
+	engine_foreach(api_exec_collect, &l);
+	if (l.n > 0)
+		qsort(l.v, l.n, sizeof(*l.v), api_exec_cmp);
+	arr = json_array();
+	for (i = offset; arr != NULL && i < l.n && i < offset + limit; i++) {
+		o = api_exec_summary(l.v[i]);
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	o = arr ? json_pack("{s:o, s:I, s:I, s:I}", "executions", arr,
+	    "total", (json_int_t)l.n, "offset", (json_int_t)offset, "limit",
+	    (json_int_t)limit) : NULL;
+	free(l.v);
+	return api_reply(ss, 200, o);
+}
+
+/* ---- GET /v1/executions/ID/tasks --------------------------------------- */
+
+int
+api_exec_tasks(struct api_session *ss)
+{
+	const char *id = ss->params[0];
+	struct engine_exec *x = NULL;
+	json_t *doc, *o;
+	char q[128];
+
+	if (strlen(id) < ENGINE_ID_MAX && bora_step_id_valid(id))
+		x = engine_find(id);
+	if (x == NULL)
+		return api_error(ss, 404, "not_found", "no execution %s",
+		    bora_log_quote(id, q, sizeof(q)));
+	if ((doc = engine_exec_to_json(x)) == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	o = json_pack("{s:s, s:s, s:O}", "exec", engine_exec_id(x), "state",
+	    engine_exec_state(x), "tasks", json_object_get(doc, "tasks"));
+	json_decref(doc);
+	return api_reply(ss, 200, o);
 }

@@ -1,6 +1,8 @@
 /*
- * api.c: the operator API (api.h), one const route table on the "http"
- * protocol of the API vhost.
+ * api_http.c: the HTTP side of the operator API (api.h): requests routed
+ * through the route table (api_routes.c) to the handlers of each resource
+ * (api_steps.c, api_executions.c, api_workflows.c, api_agents.c,
+ * api_tokens.c), responses, event streams, query strings.
  *
  * Life of a request (one struct api_session per HTTP transaction, zeroed by
  * lws; a keep-alive connection gets a fresh one per request):
@@ -37,45 +39,9 @@
 #include "evlog.h"
 #include "log.h"
 #include "msg.h"
-#include "registry.h"
-#include "secrets.h"
-#include "step_kinds.h"
-#include "steps.h"
 
 #define API_WRITE_CHUNK     (16 * 1024)  /* body bytes per WRITEABLE */
 #define API_HEADER_SPACE    1024
-#define API_DEFAULT_TIMEOUT 600
-#define API_MAX_INPUT_NAME  128
-
-static int api_steps_create(struct api_session *ss);
-static int api_step_get(struct api_session *ss);
-static int api_step_events(struct api_session *ss);
-
-static const struct api_route api_routes[] = {
-	{ "GET",  "/v1/agents",               api_agents_list,  0 },
-	{ "GET",  "/v1/agents/*",             api_agent_get,    0 },
-	{ "POST", "/v1/steps",                api_steps_create, 1 },
-	{ "GET",  "/v1/steps/*",              api_step_get,     0 },
-	{ "GET",  "/v1/steps/*/events",       api_step_events,  0 },
-	{ "GET",  "/v1/steps/*/output",       api_step_output,  0 },
-	{ "POST", "/v1/workflows",            api_workflows_create, 1 },
-	{ "GET",  "/v1/workflows",            api_workflows_list, 0 },
-	{ "GET",  "/v1/workflows/*",          api_workflows_get, 0 },
-	{ "DELETE", "/v1/workflows/*",        api_workflows_delete, 0 },
-	{ "GET",  "/v1/executions",           api_exec_list,    0 },
-	{ "POST", "/v1/executions",           api_exec_create,  1 },
-	{ "GET",  "/v1/executions/*",         api_exec_get,     0 },
-	{ "GET",  "/v1/executions/*/events",  api_exec_events,  0 },
-	{ "GET",  "/v1/executions/*/tasks",   api_exec_tasks,   0 },
-	{ "POST", "/v1/executions/*/cancel",  api_exec_cancel,  1 },
-	{ "POST", "/v1/executions/*/pause",   api_exec_pause,   1 },
-	{ "POST", "/v1/executions/*/resume",  api_exec_resume,  1 },
-	{ "POST", "/v1/tokens",               api_tokens_create, 1 },
-	{ "GET",  "/v1/tokens",               api_tokens_list,  0 },
-	{ "DELETE", "/v1/tokens/*",           api_tokens_delete, 0 },
-	{ "GET",  "/v1/enrolled",             api_enrolled_list, 0 },
-	{ "POST", "/v1/agents/*/revoke",      api_agent_revoke, 1 },
-};
 #define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
 static const struct {
@@ -96,37 +62,6 @@ static const struct {
 /* One buffer for every write: lws runs one event loop on one thread and
  * lws_write() copies what the kernel does not take at once. */
 static unsigned char api_wbuf[LWS_PRE + API_WRITE_CHUNK];
-
-/* ---- matching ---------------------------------------------------------- */
-
-/* Match path against pattern segment by segment; "*" captures one
- * non-empty segment into ss->params. 1 on a match. */
-static int
-api_route_match(const char *pattern, const char *path,
-    char params[API_MAX_PARAMS][API_MAX_PATH + 1])
-{
-	int np = 0;
-
-	while (*pattern && *path) {
-		if (*pattern == '*') {
-			size_t n = strcspn(path, "/");
-
-			if (n == 0 || np == API_MAX_PARAMS || n > API_MAX_PATH)
-				return 0;
-			memcpy(params[np], path, n);
-			params[np][n] = '\0';
-			np++;
-			pattern++;
-			path += n;
-			continue;
-		}
-		if (*pattern != *path)
-			return 0;
-		pattern++;
-		path++;
-	}
-	return *pattern == '\0' && *path == '\0';
-}
 
 static const char *
 api_method_name(struct lws *wsi)
@@ -345,208 +280,15 @@ api_write_events(struct api_session *ss)
 	return 0;
 }
 
-/* ---- handlers ---------------------------------------------------------- */
-
-/* GET /v1/agents and /v1/agents/NAME: api_ops.c */
-
-static int
-api_kind_valid(const char *s)
+int
+api_reply_list(struct api_session *ss, const char *key, json_t *list)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > BORA_MAX_KIND)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") == n;
+	if (list == NULL)
+		return api_error(ss, 500, "internal", "out of memory");
+	return api_respond(ss, 200, json_pack("{s:o}", key, list), 0, NULL);
 }
 
-/* An input becomes an environment variable: [A-Za-z_][A-Za-z0-9_]*. */
-static int
-api_input_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > API_MAX_INPUT_NAME || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_") == n;
-}
-
-/* spec.FIELD of step kind k (step_kinds.h) is a string. 0, or -1 with
- * err. The agent checks the rest (it knows its runners), and says so in the
- * step's result. */
-static int
-api_spec_check(const struct bora_action *k, const json_t *spec, char *err,
-    size_t errlen)
-{
-	const json_t *v = json_object_get(spec, k->spec_field);
-
-	if (v == NULL || !json_is_string(v)) {
-		snprintf(err, errlen, "spec.%s: %s%s%s", k->spec_field,
-		    v == NULL ? "required (" : "expected a string",
-		    v == NULL ? k->spec_what : "", v == NULL ? ")" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* secret_inputs: a list of names of inputs, whose values are masked
- * wherever the step is shown (secrets.h). */
-static int
-api_secret_inputs_check(json_t *root, struct api_step_req *rq, char *err,
-    size_t errlen)
-{
-	json_t *v = json_object_get(root, "secret_inputs"), *n;
-	size_t i;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_array(v)) {
-		snprintf(err, errlen, "secret_inputs: expected a list of input "
-		    "names");
-		return -1;
-	}
-	json_array_foreach(v, i, n) {
-		if (!json_is_string(n) || json_object_get(rq->inputs,
-		    json_string_value(n)) == NULL) {
-			char q[80];
-
-			snprintf(err, errlen, "secret_inputs[%zu]: %s", i,
-			    json_is_string(n) ? "not one of inputs" :
-			    "expected an input name");
-			if (json_is_string(n))
-				snprintf(err, errlen, "secret_inputs[%zu]: %s is "
-				    "not one of inputs", i, bora_log_quote(
-				    json_string_value(n), q, sizeof(q)));
-			return -1;
-		}
-	}
-	rq->secret_inputs = v;
-	return 0;
-}
-
-/*
- * Validate the body of POST /v1/steps; strings and values point into root.
- * 0, or -1 with one sentence in err that starts with the field path.
- */
-static int
-api_step_req_parse(json_t *root, struct api_step_req *rq, char *err,
-    size_t errlen)
-{
-	static const char *const known[] = {
-		"agent", "kind", "spec", "inputs", "timeout", "secret_inputs"
-	};
-	const char *key;
-	const struct bora_action *kind;
-	json_t *v, *item;
-	size_t i, run_bytes;
-	int ok;
-
-	memset(rq, 0, sizeof(*rq));
-	rq->timeout_s = API_DEFAULT_TIMEOUT;
-	json_object_foreach(root, key, v) {
-		for (ok = 0, i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(key, known[i]) == 0)
-				ok = 1;
-		if (!ok) {
-			char q[80];
-
-			snprintf(err, errlen, "%s: unknown field (known: agent, "
-			    "kind, spec, inputs, timeout, secret_inputs)",
-			    bora_log_quote(key, q, sizeof(q)));
-			return -1;
-		}
-	}
-
-	v = json_object_get(root, "agent");
-	if (v == NULL) {
-		snprintf(err, errlen, "agent: required");
-		return -1;
-	}
-	if (!json_is_string(v) || !bora_name_valid(json_string_value(v))) {
-		snprintf(err, errlen, "agent: expected an agent name (1 to %d "
-		    "characters of A-Z a-z 0-9 . _ -, starting with a letter or "
-		    "digit)", BORA_MAX_NAME);
-		return -1;
-	}
-	rq->agent = json_string_value(v);
-
-	v = json_object_get(root, "kind");
-	if (v == NULL) {
-		snprintf(err, errlen, "kind: required (\"script\")");
-		return -1;
-	}
-	if (!json_is_string(v) || !api_kind_valid(json_string_value(v))) {
-		snprintf(err, errlen, "kind: expected a step kind like "
-		    "\"script\"");
-		return -1;
-	}
-	rq->kind = json_string_value(v);
-
-	v = json_object_get(root, "spec");
-	if (v == NULL) {
-		snprintf(err, errlen, "spec: required (an object)");
-		return -1;
-	}
-	if (!json_is_object(v)) {
-		snprintf(err, errlen, "spec: expected an object");
-		return -1;
-	}
-	rq->spec = v;
-	if ((kind = bora_step_kind_find(rq->kind)) == NULL) {
-		snprintf(err, errlen, "kind: unknown step kind \"%s\" (known: "
-		    "%s)", rq->kind, bora_step_kinds_list());
-		return -1;
-	}
-	if (api_spec_check(kind, rq->spec, err, errlen) != 0)
-		return -1;
-
-	v = json_object_get(root, "inputs");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_object(v)) {
-			snprintf(err, errlen, "inputs: expected an object");
-			return -1;
-		}
-		json_object_foreach(v, key, item) {
-			if (!api_input_name_valid(key)) {
-				char q[80];
-
-				snprintf(err, errlen, "inputs.%s: an input name "
-				    "becomes an environment variable: 1 to %d "
-				    "of A-Z a-z 0-9 _, not starting with a digit",
-				    bora_log_quote(key, q, sizeof(q)),
-				    API_MAX_INPUT_NAME);
-				return -1;
-			}
-		}
-		rq->inputs = v;
-	}
-	if (api_secret_inputs_check(root, rq, err, errlen) != 0)
-		return -1;
-
-	v = json_object_get(root, "timeout");
-	if (v != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > BORA_MAX_TIMEOUT_S) {
-			snprintf(err, errlen, "timeout: expected an integer from "
-			    "1 to %d", BORA_MAX_TIMEOUT_S);
-			return -1;
-		}
-		rq->timeout_s = (uint32_t)json_integer_value(v);
-	}
-
-	/* The run message must fit what an agent takes; leave room for the
-	 * envelope (type, step id, kind, timeout). */
-	run_bytes = json_dumpb(rq->spec, NULL, 0, JSON_COMPACT);
-	if (rq->inputs)
-		run_bytes += json_dumpb(rq->inputs, NULL, 0, JSON_COMPACT);
-	if (run_bytes > BORA_MAX_MESSAGE_BYTES - 1024) {
-		snprintf(err, errlen, "spec, inputs: %zu bytes as JSON; a step "
-		    "must fit in one %d-byte message", run_bytes,
-		    BORA_MAX_MESSAGE_BYTES);
-		return -1;
-	}
-	return 0;
-}
+/* ---- request bodies ---------------------------------------------------- */
 
 json_t *
 api_json_body(const char *body, size_t len, int allow_empty, char *err,
@@ -590,73 +332,6 @@ api_body_object(struct api_session *ss, int allow_empty, int *rc)
 	return root;
 }
 
-json_t *
-api_step_body_parse(const char *body, size_t len, struct api_step_req *rq,
-    char *err, size_t errlen)
-{
-	json_t *root;
-
-	if ((root = api_json_body(body, len, 0, err, errlen)) == NULL)
-		return NULL;
-	if (api_step_req_parse(root, rq, err, errlen) != 0) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* POST /v1/steps -> 201 step_to_json, Location: /v1/steps/ID */
-static int
-api_steps_create(struct api_session *ss)
-{
-	struct api_step_req rq;
-	struct coord_step *s;
-	json_t *root;
-	char err[512], location[BORA_MAX_STEP_ID + 16];
-
-	root = api_step_body_parse(ss->body, ss->body_len, &rq, err,
-	    sizeof(err));
-	if (root == NULL)
-		return api_error(ss, 400, "bad_request", "%s", err);
-	s = steps_submit(NULL, rq.agent, rq.kind, rq.spec, rq.inputs,
-	    rq.timeout_s, NULL, err, sizeof(err));
-	if (s != NULL && rq.secret_inputs != NULL) {
-		json_t *set = json_array();
-
-		if (set != NULL && secrets_add_values(set, rq.inputs,
-		    rq.secret_inputs) == 0)
-			step_set_secrets(s, set);
-		json_decref(set);
-	}
-	json_decref(root);
-	if (s == NULL)
-		return api_error(ss, 400, "bad_request", "%s", err);
-	snprintf(location, sizeof(location), "/v1/steps/%s", step_id(s));
-	return api_respond(ss, 201, step_to_json(s), WSI_TOKEN_HTTP_LOCATION,
-	    location);
-}
-
-static struct coord_step *
-api_step_lookup(struct api_session *ss)
-{
-	const char *id = ss->params[0];
-
-	return bora_step_id_valid(id) ? steps_find(id) : NULL;
-}
-
-/* GET /v1/steps/ID -> step_to_json */
-static int
-api_step_get(struct api_session *ss)
-{
-	struct coord_step *s = api_step_lookup(ss);
-	char q[128];
-
-	if (s == NULL)
-		return api_error(ss, 404, "not_found", "no step %s",
-		    bora_log_quote(ss->params[0], q, sizeof(q)));
-	return api_respond(ss, 200, step_to_json(s), 0, NULL);
-}
-
 int
 api_stream_log(struct api_session *ss, struct evlog *l)
 {
@@ -689,17 +364,71 @@ api_stream_log(struct api_session *ss, struct evlog *l)
 	return 0;
 }
 
-/* GET /v1/steps/ID/events -> NDJSON, live until the step is done */
-static int
-api_step_events(struct api_session *ss)
-{
-	struct coord_step *s = api_step_lookup(ss);
-	char q[128];
+/* ---- the query string -------------------------------------------------- */
 
-	if (s == NULL)
-		return api_error(ss, 404, "not_found", "no step %s",
-		    bora_log_quote(ss->params[0], q, sizeof(q)));
-	return api_stream_log(ss, step_log(s));
+/*
+ * Every name=value of the query is one of known (NULL-terminated). 0, or
+ * the handler's result after answering 400.
+ */
+int
+api_query_check(struct api_session *ss, const char *const *known, int *rc)
+{
+	char frag[API_QUERY_MAX + 64], q[96];
+	size_t i, n;
+	int idx;
+
+	for (idx = 0; lws_hdr_copy_fragment(ss->wsi, frag, sizeof(frag),
+	    WSI_TOKEN_HTTP_URI_ARGS, idx) >= 0; idx++) {
+		n = strcspn(frag, "=");
+		for (i = 0; known[i] != NULL; i++)
+			if (strlen(known[i]) == n &&
+			    strncmp(frag, known[i], n) == 0)
+				break;
+		if (known[i] == NULL) {
+			frag[n] = '\0';
+			*rc = api_error(ss, 400, "bad_request", "unknown query "
+			    "parameter %s (see docs/api.md)",
+			    bora_log_quote(frag, q, sizeof(q)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The value of query parameter name into buf, or NULL when absent. */
+const char *
+api_query(struct api_session *ss, const char *name, char *buf, size_t n)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s=", name);
+	return lws_get_urlarg_by_name(ss->wsi, key, buf, (int)n);
+}
+
+/* Query parameter name as an integer from min to max (dflt when absent).
+ * 0, or -1 after answering 400 (*rc). */
+int
+api_query_uint(struct api_session *ss, const char *name, uint64_t dflt,
+    uint64_t min, uint64_t max, uint64_t *out, int *rc)
+{
+	char buf[API_QUERY_MAX + 64], *end;
+	const char *v = api_query(ss, name, buf, sizeof(buf));
+	unsigned long long u;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	u = strtoull(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+	    u < min || u > max) {
+		*rc = api_error(ss, 400, "bad_request", "%s: expected an "
+		    "integer from %llu to %llu", name, (unsigned long long)min,
+		    (unsigned long long)max);
+		return -1;
+	}
+	*out = u;
+	return 0;
 }
 
 /* ---- the protocol callback --------------------------------------------- */
@@ -756,7 +485,7 @@ api_on_request(struct api_session *ss, struct lws *wsi, const char *in,
 	const struct api_route *r;
 	const char *method;
 	char allow[64], q[128];
-	size_t i, body_len = 0;
+	size_t body_len = 0;
 	int path_hit = 0, cl;
 
 	api_session_release(ss);
@@ -777,21 +506,8 @@ api_on_request(struct api_session *ss, struct lws *wsi, const char *in,
 	if ((cl = api_auth_check(ss)) != 0)
 		return cl < 0 ? -1 : 0;
 
-	allow[0] = '\0';
-	for (i = 0; i < API_N_ROUTES; i++) {
-		if (!api_route_match(api_routes[i].pattern, ss->path,
-		    ss->params))
-			continue;
-		path_hit = 1;
-		if (method && strcmp(method, api_routes[i].method) == 0) {
-			ss->route = &api_routes[i];
-			break;
-		}
-		if (!strstr(allow, api_routes[i].method))
-			snprintf(allow + strlen(allow),
-			    sizeof(allow) - strlen(allow), "%s%s",
-			    allow[0] ? ", " : "", api_routes[i].method);
-	}
+	ss->route = api_route_find(method, ss->path, ss->params, allow,
+	    sizeof(allow), &path_hit);
 	r = ss->route;
 	cl = api_content_length(wsi, &body_len);
 	if (r == NULL && !path_hit)
@@ -861,14 +577,29 @@ api_on_body(struct api_session *ss, const void *in, size_t len)
 	return 0;
 }
 
-/* The upgrade asks for the events websocket protocol, and nothing else. */
+/* A websocket upgrade: for the events protocol, and nothing else, on a
+ * path whose route has an upgrade handler. 0 to accept, 1 when refused
+ * with an HTTP answer, -1 to hang up. */
 static int
-api_upgrade_is_events(struct lws *wsi)
+api_upgrade(struct lws *wsi)
 {
-	char proto[64];
+	char proto[64], path[API_MAX_PATH + 1], allow[64];
+	char params[API_MAX_PARAMS][API_MAX_PATH + 1];
+	const struct api_route *r;
+	int path_hit;
 
-	return lws_hdr_copy(wsi, proto, sizeof(proto),
-	    WSI_TOKEN_PROTOCOL) > 0 && strcmp(proto, API_WS_PROTOCOL) == 0;
+	if (lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) <= 0 ||
+	    strcmp(proto, API_WS_PROTOCOL) != 0)
+		return -1;
+	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
+		return -1;
+	path[strcspn(path, "?")] = '\0';
+	r = api_route_find("GET", path, params, allow, sizeof(allow), &path_hit);
+	/* an unknown path still goes to the one upgrade handler there is:
+	 * it answers 404 (or 401) in the API's shape */
+	if (r == NULL || r->upgrade == NULL)
+		return api_ws_confirm(wsi);
+	return r->upgrade(wsi);
 }
 
 static int
@@ -910,8 +641,8 @@ api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		/* a websocket only for the events protocol (api_ws.c) */
-		return api_upgrade_is_events(wsi) ? api_ws_confirm(wsi) : -1;
+		/* a websocket only where the route table has one */
+		return api_upgrade(wsi);
 
 	default:
 		return 0;

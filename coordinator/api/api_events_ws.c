@@ -1,5 +1,5 @@
 /*
- * api_ws.c: an execution's events over a websocket (docs/api.md).
+ * api_events_ws.c: an execution's events over a websocket (docs/api.md).
  *
  *   GET /v1/executions/ID/events[?from=N]   Upgrade: websocket
  *   Sec-WebSocket-Protocol: bora-events
