@@ -122,9 +122,3 @@ coord_config_free(struct coord_config *cfg)
 {
 	bora_conf_free(coord_items, COORD_N_ITEMS, cfg);
 }
-
-void
-coord_config_usage(FILE *out)
-{
-	bora_conf_daemon_usage(&coord_daemon, out);
-}

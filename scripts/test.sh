@@ -3,9 +3,11 @@
 #
 # Installs missing dependencies, builds Bora with AddressSanitizer and
 # UndefinedBehaviorSanitizer (no recovery) in build-asan/, and runs every test
-# with ctest. Before that it builds the optimised configuration demo.sh uses
-# (build/), since -O2 finds warnings (maybe-uninitialized) that -O0 cannot. Extra arguments go to ctest, e.g. `./scripts/test.sh -L unit`
-# or `./scripts/test.sh -R test_timeout`.
+# with ctest. Before that it builds every other build type a user may pick:
+# RelWithDebInfo (build/, the one demo.sh uses) and Release (build-release/),
+# since -O2 and -O3 find warnings (maybe-uninitialized) that -O0 cannot, and
+# every warning is an error. Extra arguments go to ctest, e.g.
+# `./scripts/test.sh -L unit` or `./scripts/test.sh -R test_timeout`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,6 +21,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
+cmake --build build-release -j"$jobs"
 cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"

@@ -27,6 +27,5 @@ struct coord_config {
 
 int coord_config_load(struct coord_config *cfg, int argc, char **argv);
 void coord_config_free(struct coord_config *cfg);
-void coord_config_usage(FILE *out);
 
 #endif
