@@ -1,6 +1,6 @@
 /*
  * journal.h: the agent's on-disk record of the steps it started and the
- * results it has not had acknowledged (design.md, "Steps never run twice,
+ * results it has not had acked (docs/protocol.md, "Steps never run twice,
  * results are never lost").
  *
  * STATE_DIR/journal/ (0700) holds one small file per step, "step.<ID>",

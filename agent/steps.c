@@ -30,7 +30,7 @@
  * loads it: finished entries (and started-only ones, which journal.c turns
  * into "lost": their process died with an earlier agent) become finished
  * steps waiting for ack, oldest first, so a repeated run gets the stored
- * result and never a second run (design.md, "Steps never run twice").
+ * result and never a second run (docs/protocol.md, "Steps never run twice").
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault: the coordinator is killed with SIGKILL at random moments while a
 workflow of 200 script steps over 4 agents runs, at least 10 times, and
-restarted each time with the same state directory and port (design.md,
+restarted each time with the same state directory and port (docs/protocol.md,
 "Steps never run twice, results are never lost"; issue 5, "Fault tests").
 
 The workflow: with-items over 200 items, each item's step on agent

@@ -2,7 +2,7 @@
 """The agent's journal (agent/journal.c) survives the agent: a step whose
 agent is killed mid-run is reported lost and never run again, and a result
 finished while the coordinator was away survives an agent restart and
-arrives once when the coordinator is back (design.md, "Steps never run
+arrives once when the coordinator is back (docs/protocol.md, "Steps never run
 twice, results are never lost")."""
 
 import base64

@@ -53,7 +53,7 @@ def result_text(exit_code="1", outputs="{}"):
 
 
 # (name, how to send it, may_close). Every bad message gets an error message
-# back and a "bad message agent=fake" log line (design.md: rejected with an
+# back and a "bad message agent=fake" log (docs/protocol.md: refused with an
 # error message and counted). For may_close cases, which libwebsockets itself
 # may refuse before the coordinator sees them, closing the connection is an
 # acceptable answer too.

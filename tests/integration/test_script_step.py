@@ -155,14 +155,7 @@ class ScriptStep(harness.BoraTestCase):
         script = ('#!/bin/sh\nprintf "%s\\n" "$greeting"\nprintf "%s\\n" "$numbers"\n'
                   'printf "%s\\n" "$settings"\n')
         inputs = {"greeting": "hi there", "numbers": [1, 2], "settings": {"a": {"b": True}}}
-        try:
-            sid = self.api.submit("local", script, timeout=30, inputs=inputs)
-        except harness.ApiError as e:
-            if e.status == 400:
-                self.skipTest("inputs not supported yet: %s" % e.body)
-            raise
-        events = self.api.events(sid)
-        res = self.api.wait_done(sid)
+        sid, events, res = self.run_step("local", script, timeout=30, inputs=inputs)
         self.assertEqual(res["status"], "success", res)
         lines = Api.output_of(events, "stdout").split("\n")
         self.assertEqual(lines[0], "hi there")
@@ -171,18 +164,33 @@ class ScriptStep(harness.BoraTestCase):
 
     def test_heat_outputs(self):
         """$heat_outputs_path.NAME files become the result's outputs (Heat's
-        hook convention)."""
-        script = ('#!/bin/sh\n[ -n "$heat_outputs_path" ] || { echo UNSET; exit 0; }\n'
-                  'printf "%s" "result-value" > "$heat_outputs_path.answer"\n')
+        hook convention), beside deploy_stdout, deploy_stderr and
+        deploy_status_code; a trailing newline is kept."""
+        script = ('#!/bin/sh\n[ -n "$heat_outputs_path" ] || { echo UNSET; exit 9; }\n'
+                  'echo "to stdout"\necho "to stderr" >&2\n'
+                  'printf "%s" "result-value" > "$heat_outputs_path.answer"\n'
+                  'printf "two\\n" > "$heat_outputs_path.second"\n')
         sid, events, res = self.run_step("local", script)
-        if Api.output_of(events, "stdout") == "UNSET\n":
-            self.skipTest("the agent does not set heat_outputs_path yet")
+        self.assertEqual(Api.output_of(events, "stdout"), "to stdout\n", res)
         self.assertEqual(res["status"], "success", res)
-        if "outputs" not in res:
-            # design.md (step semantics) wants them; issue 2 does not yet.
-            self.skipTest("results carry no outputs yet: the agent sets "
-                          "heat_outputs_path but does not read NAME files back")
-        self.assertEqual((res.get("outputs") or {}).get("answer"), "result-value", res)
+        self.assertEqual(res.get("outputs"), {
+            "answer": "result-value", "second": "two\n",
+            "deploy_stdout": "to stdout\n", "deploy_stderr": "to stderr\n",
+            "deploy_status_code": 0}, res)
+        # The result event of the stream carries the same outputs.
+        self.assertEqual(Api.result_event(events).get("outputs"), res["outputs"])
+
+    def test_heat_outputs_of_a_failed_script(self):
+        """Outputs are read whatever the exit code, as heat-config-script
+        does; deploy_status_code is the exit code."""
+        script = ('#!/bin/sh\nprintf "partial" > "$heat_outputs_path.answer"\n'
+                  'echo "broke" >&2\nexit 3\n')
+        sid, events, res = self.run_step("local", script)
+        self.assertEqual(res["status"], "failed", res)
+        self.assertEqual(res["exit_code"], 3, res)
+        self.assertEqual(res.get("outputs"), {
+            "answer": "partial", "deploy_stdout": "",
+            "deploy_stderr": "broke\n", "deploy_status_code": 3}, res)
 
     def test_bad_agent_name_refused(self):
         with self.assertRaises(harness.ApiError) as cm:
