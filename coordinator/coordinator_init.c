@@ -1,5 +1,5 @@
 /*
- * init.c: `bora-coordinator init DIR [--dns NAME]... [--ip ADDR]... [--force]`
+ * coordinator_init.c: `bora-coordinator init DIR [--dns NAME]... [--ip ADDR]... [--force]`
  *
  * Makes DIR (0700) a coordinator state directory with its PKI:
  *   ca.key (0600), ca.crt          the CA agents are enrolled by (10 years)

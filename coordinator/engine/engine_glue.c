@@ -1,8 +1,8 @@
 /*
  * engine_glue.c: engine_ops (engine.h) on the real world (engine_glue.h).
  *
- *   now_ms          CLOCK_MONOTONIC
- *   wake_at         one lws_sorted_usec_list_t on the server's context,
+ *   now_ms          bora_wall_ms() (the wall clock, ms)
+ *   wake_at         one lws_sorted_usec_list_t on the event loop's context,
  *                   calling engine_run_timers()
  *   step_start      steps_submit() with the engine's step id and an owner
  *                   whose callbacks are engine_step_output/engine_step_done

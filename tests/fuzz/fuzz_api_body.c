@@ -1,5 +1,5 @@
 /*
- * fuzz_api_body.c: the REST request bodies (coordinator/api_int.h).
+ * fuzz_api_body.c: the REST request bodies (coordinator/api/api_int.h).
  *
  * Every input is offered to both POST parsers, as the routes do: the body
  * of POST /v1/steps (api_step_body_parse) and of POST /v1/executions

@@ -1,6 +1,6 @@
 /*
  * fuzz_csr.c: the certificate request of an enroll message
- * (coordinator/pki.h pki_sign_csr), which anyone who can reach the agent
+ * (coordinator/enroll/include/pki.h pki_sign_csr), which anyone who can reach the agent
  * port may send. An input that starts with '-' is given as it is (PEM);
  * any other is taken as DER and wrapped in PEM first, so that the fuzzer's
  * mutations reach the ASN.1 of the request instead of dying in base64.

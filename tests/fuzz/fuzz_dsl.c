@@ -1,5 +1,5 @@
 /*
- * fuzz_dsl.c: the YAML workflow loader (coordinator/dsl.h) on hostile text.
+ * fuzz_dsl.c: the YAML workflow loader (coordinator/lang/include/dsl.h) on hostile text.
  * Every input gives exactly one of a canonical spec or errors.
  */
 #include <stdint.h>

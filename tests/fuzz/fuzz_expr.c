@@ -1,5 +1,5 @@
 /*
- * fuzz_expr.c: the expression parser and evaluator (coordinator/expr.h).
+ * fuzz_expr.c: the expression parser and evaluator (coordinator/lang/include/expr.h).
  *
  * The input is one string (cut at its first NUL): it is checked, searched
  * for task('...') references and evaluated with a small context, env,

@@ -5,7 +5,7 @@ finishes, its result arrives after the link is back, exactly once.
 
 The cut is a loopback TCP proxy in the test (faultlib.TcpProxy) between the
 agent (--url at the proxy) and the coordinator (--heartbeat-s 2: it pings an
-agent silent for 2 s and hangs up after 6 s, coordinator/server.c). The
+agent silent for 2 s and hangs up after 6 s, coordinator/agents/agent_server.c). The
 step sleeps 3 heartbeats and prints; the link is blackholed (sockets open,
 no byte moved) from the step's start for more than 3 heartbeats, until the
 coordinator has logged the agent's disconnection and the agent has logged

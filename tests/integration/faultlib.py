@@ -30,7 +30,7 @@ import harness
 
 STORE_FILE = "bora.db"
 
-# What the fault tests read from the store (coordinator/store_schema.c).
+# What the fault tests read from the store (coordinator/store/store_schema.c).
 STORE_COLUMNS = {
     "executions": ("id", "state"),
     "steps": ("id", "exec_id", "agent", "state"),

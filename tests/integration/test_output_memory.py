@@ -118,7 +118,7 @@ class OutputMemory(harness.BoraTestCase):
                       res.get("error", ""), res)
         # The agent streams exactly max_output_bytes. The coordinator keeps
         # at most 8 MiB of event log per step (STEP_LOG_CAP,
-        # coordinator/steps.c) and counts the output past it in
+        # coordinator/agents/) and counts the output past it in
         # output_dropped_bytes, so the streamed total is what the events
         # hold plus what the coordinator counted.
         out = Api.output_of(events, "stdout")

@@ -1,4 +1,4 @@
-/* test_dsl.c: workflow files to canonical specs (coordinator/dsl.h). */
+/* test_dsl.c: workflow files to canonical specs (coordinator/lang/include/dsl.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

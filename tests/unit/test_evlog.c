@@ -1,4 +1,4 @@
-/* test_evlog.c: event logs and their watchers (coordinator/evlog.h). */
+/* test_evlog.c: event logs and their watchers (coordinator/agents/include/evlog.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

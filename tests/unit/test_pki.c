@@ -1,4 +1,4 @@
-/* test_pki.c: the coordinator's CA (coordinator/pki.c): CSR signing forces
+/* test_pki.c: the coordinator's CA (coordinator/enroll/pki.c): CSR signing forces
  * the CN, makes unique serials, sets the usages, and refuses bad CSRs. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_ratelimit.c: refusals per source address (coordinator/ratelimit.c),
+/* test_ratelimit.c: refusals per source address (coordinator/enroll/ratelimit.c),
  * the rule of enrollment tokens and of the operator token: N refusals in
  * the window block the address for the block time, other addresses are
  * not affected, and the table does not grow. */

@@ -1,4 +1,4 @@
-/* test_store.c: the coordinator's store (coordinator/store.h), SQLite. */
+/* test_store.c: the coordinator's store (coordinator/store/include/store.h), SQLite. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

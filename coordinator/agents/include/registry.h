@@ -51,7 +51,7 @@ json_t *registry_matching(const json_t *labels);
 typedef void (*registry_welcome_fn)(void *user, const char *name,
     const json_t *labels);
 void registry_set_welcome_hook(registry_welcome_fn fn, void *user);
-/* From server.c, once the agent is welcomed: calls the hook. */
+/* From agent_server.c, once the agent is welcomed: calls the hook. */
 void registry_welcomed(const struct coord_agent *a);
 
 /* Queue m for the agent and ask for WRITEABLE. 0, or -1 when encoding

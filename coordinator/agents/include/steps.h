@@ -95,7 +95,7 @@ json_t *steps_of_agent_json(const char *agent);
  */
 struct evlog *step_log(struct coord_step *s);
 
-/* From server.c, after a message passed the codec. Each returns 0, or -1
+/* From agent_server.c, after a message passed the codec. Each returns 0, or -1
  * when the message breaks the rules (a step of another agent, ...): the
  * server then answers with an error message and counts it. */
 void steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h);

@@ -6,7 +6,7 @@
  *
  * A token has an id ("tok-" + 16 hex digits, not secret), an expiry, a
  * number of uses left (1 by default), and optionally the agent name and
- * labels it enrolls. The operator token (id "operator", init.c) shares the
+ * labels it enrolls. The operator token (id "operator", coordinator_init.c) shares the
  * store's table but is never an enrollment token.
  */
 #ifndef BORA_COORD_TOKENS_H
@@ -66,7 +66,7 @@ int tokens_consume(const char *token, uint64_t *seq, char *err,
     size_t errlen);
 
 /*
- * The operator token (init.c stores its sha256 with id "operator"): 0 when
+ * The operator token (coordinator_init.c stores its sha256 with id "operator"): 0 when
  * token hashes to it (constant-time compare), else -1 with why (never
  * quoting the token). Loaded by tokens_load().
  */
