@@ -6,6 +6,7 @@
  * is at most LOG_LINE_MAX bytes; longer ones end in "...".
  */
 #include "log.h"
+#include "log_gate.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -528,6 +529,7 @@ log_lws_emit(int level, const char *line)
 {
 	const char *p = line, *q;
 	enum bora_log_level lv;
+	char key[32], sfx[40];
 	size_t n;
 
 	if (p[0] == '[' && (q = strchr(p, ']')) != NULL && q - p < 40 &&
@@ -547,7 +549,11 @@ log_lws_emit(int level, const char *line)
 		lv = BORA_LOG_INFO;
 	else
 		lv = BORA_LOG_DEBUG;
-	bora_log(lv, 0, "lws", "%.*s", (int)n, p);
+	/* lws says the same thing once per event (accept: errno 24 when the
+	 * descriptors are out): a few lines per window, keyed by its start */
+	snprintf(key, sizeof(key), "%.*s", (int)(n < 24 ? n : 24), p);
+	if (bora_log_gate("lws", key, sfx, sizeof(sfx)))
+		bora_log(lv, 0, "lws", "%.*s%s", (int)n, p, sfx);
 }
 
 /* How c is written inside quotes; returns the length put in out. */

@@ -1,5 +1,6 @@
 /* peer_addr.c: see peer_addr.h. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,4 +46,14 @@ void
 bora_wsi_peer_addr(struct lws *wsi, char *out, size_t outlen)
 {
 	bora_fd_peer_addr((int)lws_get_socket_fd(wsi), out, outlen);
+}
+
+const char *
+bora_addr_host(const char *addr, char *out, size_t outlen)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+
+	snprintf(out, outlen, "%.*s", (int)n, addr);
+	return out;
 }

@@ -16,5 +16,8 @@ void bora_fd_peer_addr(int fd, char *out, size_t outlen);
  * connection to ask. ssl may be NULL. */
 void bora_ssl_peer_addr(SSL *ssl, char *out, size_t outlen);
 void bora_wsi_peer_addr(struct lws *wsi, char *out, size_t outlen);
+/* The host part of "addr:port" (an IPv6 address keeps its colons) in
+ * out; returns out. For limits per source, whatever port it came from. */
+const char *bora_addr_host(const char *addr, char *out, size_t outlen);
 
 #endif

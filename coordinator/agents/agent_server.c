@@ -14,6 +14,8 @@
  * logged, and never reaches the steps.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@
 
 #include "enroll.h"
 #include "log.h"
+#include "log_gate.h"
 #include "msg.h"
 #include "registry.h"
 #include "rxbuf.h"
@@ -49,6 +52,25 @@ struct agent_session {
 static const struct coord_config *server_cfg;
 static uint64_t server_bad_messages;   /* refused messages, all agents */
 
+/* A refused connection's line: a few per source address and window, then
+ * counted (log_gate.h), so a flood of handshakes is not a flood of lines. */
+static void server_log_refused(const char *addr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+server_log_refused(const char *addr, const char *fmt, ...)
+{
+	char host[64], why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_limited(BORA_LOG_WARN, "server", "refused_connection",
+	    bora_addr_host(addr, host, sizeof(host)),
+	    "refused connection addr=%s %s", addr, why);
+}
+
 /* A TLS handshake we end with a fatal alert (no client certificate, an
  * unknown CA, a plain-text client on the TLS port...) is a refusal. */
 static void
@@ -62,8 +84,8 @@ server_tls_alert(struct lws *wsi, const struct lws_ssl_info *si)
 	bora_wsi_peer_addr(wsi, addr, sizeof(addr));
 	/* TLS 1.3's certificate_required (116) is newer than OpenSSL's
 	 * alert names. */
-	log_warnx("server", "refused connection addr=%s reason=\"tls handshake "
-	    "failed: %s\"", addr, (si->ret & 0xff) == 116 ?
+	server_log_refused(addr, "reason=\"tls handshake failed: %s\"",
+	    (si->ret & 0xff) == 116 ?
 	    "no client certificate" : SSL_alert_desc_string_long(si->ret));
 }
 
@@ -100,16 +122,14 @@ server_verify_cert(X509_STORE_CTX *xctx, SSL *ssl, int preverify_ok)
 			return 0;
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_REVOKED);
 		server_refused_who(ssl, cert, addr, sizeof(addr), q, sizeof(q));
-		log_warnx("server", "refused connection addr=%s "
-		    "reason=\"certificate revoked\" serial=%s subject=%s",
-		    addr, serial, q);
+		server_log_refused(addr, "reason=\"certificate revoked\" "
+		    "serial=%s subject=%s", serial, q);
 		return 1;
 	}
 	err = X509_STORE_CTX_get_error(xctx);
 	server_refused_who(ssl, cert, addr, sizeof(addr), q, sizeof(q));
-	log_warnx("server", "refused connection addr=%s "
-	    "reason=\"certificate verify failed: %s\" depth=%d subject=%s",
-	    addr, X509_verify_cert_error_string(err),
+	server_log_refused(addr, "reason=\"certificate verify failed: %s\" "
+	    "depth=%d subject=%s", X509_verify_cert_error_string(err),
 	    X509_STORE_CTX_get_error_depth(xctx), q);
 	return 1;
 }
@@ -126,8 +146,9 @@ agent_refuse_message(struct coord_agent *a, const char *path, const char *text)
 		snprintf(detail, sizeof(detail), "%s: %s", path, text);
 	else
 		snprintf(detail, sizeof(detail), "%s", text);
-	log_warnx("server", "bad message agent=%s addr=%s error=%s count=%llu",
-	    a->name, a->addr, bora_log_quote(detail, q, sizeof(q)),
+	log_limited(BORA_LOG_WARN, "server", "bad_message", a->name,
+	    "bad message agent=%s addr=%s error=%s count=%llu", a->name,
+	    a->addr, bora_log_quote(detail, q, sizeof(q)),
 	    (unsigned long long)a->bad_messages);
 	m.u.error.code = "bad_message";
 	m.u.error.detail = detail;
@@ -247,8 +268,9 @@ agent_on_message(struct coord_agent *a, const char *buf, size_t len)
 		rc = steps_on_result(a, &m.u.result, detail, sizeof(detail));
 		break;
 	case BORA_MSG_ERROR:
-		log_warnx("server", "agent reports error agent=%s code=%s",
-		    a->name, m.u.error.code);
+		log_limited(BORA_LOG_WARN, "server", "agent_error", a->name,
+		    "agent reports error agent=%s code=%s", a->name,
+		    m.u.error.code);
 		break;
 	default:
 		snprintf(detail, sizeof(detail), "%s is not a message an agent "
@@ -307,8 +329,7 @@ agent_established(struct lws *wsi, struct agent_session *pss)
 	}
 	if (bora_tls_peer_name(lws_get_ssl(wsi), name, sizeof(name), err,
 	    sizeof(err)) != 0) {
-		log_warnx("server", "refused connection addr=%s reason=\"%s\"",
-		    addr, err);
+		server_log_refused(addr, "reason=\"%s\"", err);
 		return -1;
 	}
 	a = calloc(1, sizeof(*a));
@@ -422,8 +443,8 @@ agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 			char addr[64];
 
 			bora_wsi_peer_addr(wsi, addr, sizeof(addr));
-			log_warnx("server", "refused connection addr=%s "
-			    "reason=\"enrollment %s\"", addr, text);
+			server_log_refused(addr, "reason=\"enrollment %s\"",
+			    text);
 			return -1;
 		}
 		agent_refuse_message(a, "", text);
@@ -478,8 +499,8 @@ agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		char addr[64];
 
 		bora_wsi_peer_addr(wsi, addr, sizeof(addr));
-		log_warnx("server", "refused connection addr=%s "
-		    "reason=\"plain HTTP request on the agent port\"", addr);
+		server_log_refused(addr, "%s", "reason=\"plain HTTP request "
+		    "on the agent port\"");
 		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
 		    "bora agent port: websocket subprotocol bora.v1 only");
 		return -1;

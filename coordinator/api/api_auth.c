@@ -27,6 +27,7 @@
 #include "api_int.h"
 #include "clock.h"
 #include "log.h"
+#include "log_gate.h"
 #include "ratelimit.h"
 #include "tokens.h"
 
@@ -144,7 +145,8 @@ api_auth_verdict(struct lws *wsi, const char *method, const char *path,
 	api_auth_peer(wsi, addr, addrlen);
 	now = bora_wall_ms();
 	if ((*blocked_ms = ratelimit_blocked(&api_auth_rl, addr, now)) > 0) {
-		log_warnx("api", "refused request addr=%s method=%s path=%s "
+		log_limited(BORA_LOG_WARN, "api", "blocked_request", addr,
+		    "refused request addr=%s method=%s path=%s "
 		    "reason=\"rate limited: too many refused operator tokens\" "
 		    "retry_after_s=%lld", addr, method, bora_log_quote(path, q,
 		    sizeof(q)), (long long)((*blocked_ms + 999) / 1000));
@@ -157,9 +159,9 @@ api_auth_verdict(struct lws *wsi, const char *method, const char *path,
 	OPENSSL_cleanse(tok, sizeof(tok));
 	if (rc == 0)
 		return API_AUTH_OK;
-	log_warnx("api", "refused request addr=%s method=%s path=%s "
-	    "reason=\"%s\"", addr, method, bora_log_quote(path, q, sizeof(q)),
-	    why);
+	log_limited(BORA_LOG_WARN, "api", "refused_request", addr,
+	    "refused request addr=%s method=%s path=%s reason=\"%s\"", addr,
+	    method, bora_log_quote(path, q, sizeof(q)), why);
 	if (ratelimit_fail(&api_auth_rl, addr, now))
 		log_warnx("api", "rate limiting operator token addr=%s "
 		    "failures=%d window_s=%d blocked_s=%d", addr,

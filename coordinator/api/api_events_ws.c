@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "evlog.h"
 #include "log.h"
+#include "log_gate.h"
 #include "msg.h"
 
 #define API_WS_PATH_MAX 256
@@ -147,7 +148,8 @@ api_ws_check(struct lws *wsi, char *id, size_t idlen, struct engine_exec **x,
 		status = 400;
 	} else
 		return 0;
-	log_warnx("api", "refused events websocket addr=%s path=%s "
+	log_limited(BORA_LOG_WARN, "api", "refused_websocket", addr,
+	    "refused events websocket addr=%s path=%s "
 	    "reason=\"%s\"", addr, bora_log_quote(path, q, sizeof(q)), detail);
 	return status;
 }

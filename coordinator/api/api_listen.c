@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "log_gate.h"
 #include "peer_addr.h"
 
 static const char *api_socket_made;   /* cfg->api_socket, once we made it */
@@ -90,7 +91,7 @@ api_tls_info(struct lws *wsi, const struct lws_ssl_info *si)
 	SSL *ssl = lws_get_ssl(wsi);
 	unsigned long e;
 	const char *why, *kept;
-	char addr[64];
+	char addr[64], host[64];
 	int err;
 
 	if (ssl == NULL)
@@ -120,9 +121,10 @@ api_tls_info(struct lws *wsi, const struct lws_ssl_info *si)
 		snprintf(addr, sizeof(addr), "%s", kept);
 	else
 		bora_ssl_peer_addr(ssl, addr, sizeof(addr));
-	log_warnx("api", "refused connection addr=%s reason=\"tls handshake "
-	    "failed: %s\"", addr, why ? why : "the client closed the "
-	    "connection");
+	log_limited(BORA_LOG_WARN, "api", "refused_connection",
+	    bora_addr_host(addr, host, sizeof(host)), "refused connection "
+	    "addr=%s reason=\"tls handshake failed: %s\"", addr,
+	    why ? why : "the client closed the connection");
 }
 
 static int

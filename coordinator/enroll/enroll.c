@@ -13,7 +13,9 @@
 #include "coordinator_config.h"
 #include "enroll.h"
 #include "log.h"
+#include "log_gate.h"
 #include "msg.h"
+#include "peer_addr.h"
 #include "persist.h"
 #include "pki.h"
 #include "ratelimit.h"
@@ -252,10 +254,12 @@ static void
 enroll_refuse(struct enroll_conn *c, const char *code, const char *detail)
 {
 	struct bora_msg m = { .type = BORA_MSG_ERROR };
-	char q[600];
+	char q[600], host[64];
 
-	log_warnx("enroll", "enrollment refused addr=%s code=%s reason=%s",
-	    c->addr, code, bora_log_quote(detail, q, sizeof(q)));
+	log_limited(BORA_LOG_WARN, "enroll", "enrollment_refused",
+	    bora_addr_host(c->addr, host, sizeof(host)), "enrollment refused "
+	    "addr=%s code=%s reason=%s", c->addr, code,
+	    bora_log_quote(detail, q, sizeof(q)));
 	m.u.error.code = code;
 	m.u.error.detail = detail;
 	enroll_answer(c, &m, 0);

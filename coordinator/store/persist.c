@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "log_gate.h"
 #include "persist.h"
 #include "store.h"
 
@@ -186,7 +187,8 @@ persist_turn(void)
 	if (store_flush(persist_store, err, sizeof(err)) != 0) {
 		/* kept queued: the next turn tries again; nothing waiting
 		 * for durability is let out meanwhile */
-		log_errorx("store", "cannot commit reason=\"%s\"", err);
+		log_limited(BORA_LOG_ERROR, "store", "commit_failed", "store",
+		    "cannot commit reason=\"%s\"", err);
 		return;
 	}
 	durable = store_durable_seq(persist_store);
