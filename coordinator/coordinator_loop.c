@@ -21,6 +21,34 @@
 static struct lws_context *loop_ctx;
 static volatile sig_atomic_t loop_stopping;
 
+/* A commit that failed (a full disk) is tried again on a timer, backing
+ * off, so what waits for it goes out soon after the disk has room, even
+ * when nothing else wakes the loop. */
+#define LOOP_RETRY_MIN_MS 100
+#define LOOP_RETRY_MAX_MS 5000
+static lws_sorted_usec_list_t loop_retry;
+static int64_t loop_retry_ms;       /* 0: the last commit went through */
+
+static void
+loop_retry_fired(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;          /* waking the loop is the point: it commits */
+}
+
+static void
+loop_commit(void)
+{
+	if (persist_turn() == 0) {
+		loop_retry_ms = 0;
+		return;
+	}
+	loop_retry_ms = loop_retry_ms == 0 ? LOOP_RETRY_MIN_MS :
+	    loop_retry_ms * 2 > LOOP_RETRY_MAX_MS ? LOOP_RETRY_MAX_MS :
+	    loop_retry_ms * 2;
+	lws_sul_schedule(loop_ctx, 0, &loop_retry, loop_retry_fired,
+	    loop_retry_ms * LWS_US_PER_MS);
+}
+
 static void
 loop_on_signal(int sig)
 {
@@ -73,6 +101,7 @@ coord_loop_start(const struct coord_config *cfg)
 	signal(SIGINT, loop_on_signal);
 	signal(SIGTERM, loop_on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);    /* past a file size limit: EFBIG, kept */
 	log_info("server", "listening for agents addr=%s port=%ld api=%s "
 	    "version=%s", cfg->listen, cfg->port, cfg->api_socket, BORA_VERSION);
 	return 0;
@@ -90,7 +119,7 @@ coord_loop_run(void)
 	while (!loop_stopping) {
 		if (lws_service(loop_ctx, 0) < 0)
 			break;
-		persist_turn();     /* the turn's writes in one commit */
+		loop_commit();      /* the turn's writes in one commit */
 	}
 	log_info("server", "stopping agents=%zu bad_messages=%llu",
 	    registry_count(),
@@ -101,8 +130,10 @@ coord_loop_run(void)
 void
 coord_loop_stop(void)
 {
-	if (loop_ctx != NULL)
+	if (loop_ctx != NULL) {
+		lws_sul_cancel(&loop_retry);
 		lws_context_destroy(loop_ctx);  /* closes every session first */
+	}
 	loop_ctx = NULL;
 	agent_server_shutdown();
 	api_unlisten();

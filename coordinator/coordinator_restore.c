@@ -172,7 +172,7 @@ coord_restore(char *err, size_t errlen)
 	engine_restore_done();
 	log_info("store", "restored executions=%zu steps=%zu not_restored=%zu",
 	    pl.execs, pl.steps, pl.failed);
-	persist_turn();
+	(void)persist_turn();     /* a failure is retried by the loop */
 	return 0;
 fail:
 	json_decref(pl.finished);

@@ -172,7 +172,7 @@ persist_save_all(void)
 			persist_hooks[i].save(persist_hooks[i].user);
 }
 
-void
+int
 persist_turn(void)
 {
 	char err[512];
@@ -180,21 +180,22 @@ persist_turn(void)
 	size_t i;
 
 	if (persist_store == NULL)
-		return;
+		return 0;
 	persist_save_all();
 	if (!store_pending(persist_store))
-		return;
+		return 0;
 	if (store_flush(persist_store, err, sizeof(err)) != 0) {
 		/* kept queued: the next turn tries again; nothing waiting
 		 * for durability is let out meanwhile */
 		log_limited(BORA_LOG_ERROR, "store", "commit_failed", "store",
 		    "cannot commit reason=\"%s\"", err);
-		return;
+		return -1;
 	}
 	durable = store_durable_seq(persist_store);
 	for (i = 0; i < persist_nhooks; i++)
 		if (persist_hooks[i].release != NULL)
 			persist_hooks[i].release(durable, persist_hooks[i].user);
+	return 0;
 }
 
 int

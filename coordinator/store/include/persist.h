@@ -41,8 +41,11 @@ typedef void persist_save_fn(void *user);
 typedef void persist_release_fn(uint64_t durable, void *user);
 int persist_on_turn(persist_save_fn *save, persist_release_fn *release,
     void *user);
-/* The end of a loop turn: save hooks, commit, release hooks. */
-void persist_turn(void);
+/* The end of a loop turn: save hooks, commit, release hooks. 0, or -1
+ * when the commit failed (a full disk...): the writes stay queued and what
+ * waits for them stays held until a later turn commits; the caller makes
+ * sure one comes (coordinator_loop.c retries on a timer). */
+int persist_turn(void);
 /* Run the save hooks, commit what is queued and close. */
 void persist_close(void);
 /* A write could not be queued (what: "step", "task"...): logged once per
