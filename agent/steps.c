@@ -58,7 +58,7 @@
 #include "steps.h"
 #include "utf8.h"
 
-#define STEPS_VHOST         "default"      /* main.c: info.vhost_name */
+#define STEPS_VHOST         "default"      /* agent_main.c: vhost_name */
 #define STEPS_PIPE_PROTOCOL "bora-pipe"
 #define STEPS_READ_MAX      (32 * 1024)    /* bytes read from a pipe at once */
 #define STEPS_CHUNK_MAX     (32 * 1024)    /* bytes of data per output message */

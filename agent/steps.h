@@ -15,10 +15,10 @@
 #include <libwebsockets.h>
 #include <jansson.h>
 #include "msg.h"
-#include "config.h"
+#include "agent_config.h"
 
-/* The raw-file protocol that adopted pipes and pidfds use; main.c lists it
- * after conn_protocol in the vhost's protocols. */
+/* The raw-file protocol that adopted pipes and pidfds use; agent_main.c
+ * lists it after conn_protocol in the vhost's protocols. */
 extern const struct lws_protocols steps_pipe_protocol;
 
 /* Open and load the journal (its results wait for ack), remove step

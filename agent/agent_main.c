@@ -1,4 +1,4 @@
-/* main.c: bora-agent, runs the steps its coordinator pushes. */
+/* agent_main.c: bora-agent, runs the steps its coordinator pushes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 
 #include <libwebsockets.h>
 
-#include "config.h"
+#include "agent_config.h"
 #include "conn.h"
-#include "enroll.h"
+#include "agent_enroll.h"
 #include "log.h"
 #include "runners.h"
 #include "steps.h"

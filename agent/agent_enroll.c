@@ -1,5 +1,5 @@
 /*
- * enroll.c: bora-agent enroll --url wss://HOST:PORT --token T
+ * agent_enroll.c: bora-agent enroll --url wss://HOST:PORT --token T
  *     (--ca-sha256 FP | --ca-file F) [--name N] [--labels k=v,...]
  *     [--state-dir D] [--config-out FILE] [--force]
  *
@@ -28,7 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "enroll.h"
+#include "agent_enroll.h"
 #include "file.h"
 #include "msg.h"
 #include "tls_identity.h"
