@@ -12,7 +12,7 @@
 #include "agent_enroll.h"
 #include "log.h"
 #include "runners.h"
-#include "steps.h"
+#include "agent_steps.h"
 
 static struct lws_context *agent_ctx;
 static volatile sig_atomic_t agent_stopping;
