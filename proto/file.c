@@ -32,10 +32,10 @@ file_open_dir(const char *path, const char **base)
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Write all of buf to fd. 0 or -1 (errno). */
-static int
-file_write_all(int fd, const char *buf, size_t len)
+int
+bora_file_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
 	ssize_t w;
 
 	while (len > 0) {
@@ -63,7 +63,7 @@ bora_file_write_at(int dirfd, const char *name, const char *tmp,
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return BORA_FILE_CREATE;
-	if (file_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (bora_file_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		rc = BORA_FILE_WRITE;
 		saved = errno;
 	}

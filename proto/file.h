@@ -51,4 +51,10 @@ int bora_file_write_at(int dirfd, const char *name, const char *tmp,
  */
 int bora_file_rename(const char *from, const char *to);
 
+/* Write all len bytes of buf to fd (borrowed), again after EINTR and short
+ * writes: the loop of every writer above, for writers that need more
+ * (agent/file_write.c: a random temporary name, owner and mode set before
+ * the data). 0, or -1 with errno (EIO when write() wrote nothing). */
+int bora_file_write_all(int fd, const void *buf, size_t len);
+
 #endif

@@ -305,6 +305,43 @@ test_rename(void **state)
 	assert_string_equal(buf, "again\n");
 }
 
+/* Everything is written, or -1 with errno. */
+static void
+test_write_all(void **state)
+{
+	char path[PATH_MAX];
+	size_t n = 3 * 1024 * 1024 + 7;
+	char *big = malloc(n), *back = malloc(n);
+	struct stat sb;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_non_null(big);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)(i * 31 % 251);
+	snprintf(path, sizeof(path), "%s/all", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(bora_file_write_all(fd, big, n), 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, n);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(back, 1, n, f), n);
+	fclose(f);
+	assert_memory_equal(big, back, n);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	errno = 0;
+	assert_int_equal(bora_file_write_all(fd, "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+	close(fd);
+	free(big);
+	free(back);
+}
+
 int
 main(void)
 {
@@ -317,6 +354,7 @@ main(void)
 		cmocka_unit_test_setup(test_write_file_sync_fails, reset),
 		cmocka_unit_test_setup(test_write_at, reset),
 		cmocka_unit_test_setup(test_rename, reset),
+		cmocka_unit_test_setup(test_write_all, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
