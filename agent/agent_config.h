@@ -1,4 +1,5 @@
-/* agent_config.h: bora-agent settings (YAML file, then flags; see proto/conf.h). */
+/* agent_config.h: bora-agent settings (YAML file, then flags; see
+ * proto/conf.h). */
 #ifndef BORA_AGENT_AGENT_CONFIG_H
 #define BORA_AGENT_AGENT_CONFIG_H
 

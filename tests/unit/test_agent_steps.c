@@ -242,7 +242,8 @@ test_run_and_ack(void **state)
 	free(err);
 	r = last_result(id);
 	assert_string_equal(str(r, "status"), "failed");
-	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 3);
+	assert_int_equal(json_integer_value(json_object_get(r,
+	    "exit_code")), 3);
 	outs = json_object_get(r, "outputs");
 	assert_string_equal(str(outs, "deploy_stdout"), "out\n");
 	assert_string_equal(str(outs, "deploy_stderr"), "err\n");

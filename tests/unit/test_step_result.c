@@ -189,7 +189,8 @@ test_exit_success(void **state)
 	assert_int_equal(st->result_len, steps_json_len(st->result));
 	r = sent_result(st->id);
 	assert_string_equal(str(r, "status"), "success");
-	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r,
+	    "exit_code")), 0);
 	assert_int_equal(json_integer_value(json_object_get(r, "started_ms")),
 	    1000);
 	assert_int_equal(json_integer_value(json_object_get(r,
@@ -218,7 +219,8 @@ test_exit_failed_and_signal(void **state)
 	steps_maybe_finish(b);
 	r = sent_result(a->id);
 	assert_string_equal(str(r, "status"), "failed");
-	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 3);
+	assert_int_equal(json_integer_value(json_object_get(r,
+	    "exit_code")), 3);
 	json_decref(r);
 	r = sent_result(b->id);
 	assert_string_equal(str(r, "status"), "failed");
@@ -306,7 +308,8 @@ test_runner_kept_text_and_cap(void **state)
 	s->bytes = 100;
 	s->capped = 1;
 	steps_maybe_finish(st);
-	assert_string_equal(fr.out, "...[truncated 95 bytes]\nta\xEF\xBF\xBDil");
+	assert_string_equal(fr.out,
+	    "...[truncated 95 bytes]\nta\xEF\xBF\xBDil");
 	assert_true(fr.ran_to_end);
 	assert_true(fr.exited);
 	assert_null(s->keep);           /* the result holds it now */
