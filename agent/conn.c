@@ -24,7 +24,7 @@
 #include "log.h"
 #include "rxbuf.h"
 #include "sendq.h"
-#include "steps.h"
+#include "agent_steps.h"
 #include "tls_identity.h"
 
 #define CONN_QUEUE_CAP (4 * 1024 * 1024)  /* bytes waiting for the socket */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <libwebsockets.h>
 #include "msg.h"
-#include "config.h"
+#include "agent_config.h"
 
 /* The client protocol, first in the vhost's protocol list. */
 extern const struct lws_protocols conn_protocol;

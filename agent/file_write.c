@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "file.h"
 #include "file_write.h"
 
 #define FW_MAX_LINKS  40         /* symlinks followed per path, as Linux */
@@ -316,24 +317,6 @@ fw_tmp_create(int dirfd, const char *path, const char *name, char *tmpname,
 	return -1;
 }
 
-static int
-fw_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 file_write_atomic(const struct file_write_req *req, char *err, size_t errlen)
 {
@@ -392,7 +375,7 @@ file_write_atomic(const struct file_write_req *req, char *err, size_t errlen)
 		    strerror(errno));
 		goto out;
 	}
-	if (fw_write_all(tmpfd, req->content, req->length) == -1 ||
+	if (bora_file_write_all(tmpfd, req->content, req->length) == -1 ||
 	    fsync(tmpfd) == -1) {
 		bora_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		goto out;

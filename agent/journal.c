@@ -2,7 +2,7 @@
  * journal.c: the agent's fsynced record of started and finished steps
  * (journal.h says the format and the rules).
  *
- * File names: "step.<ID>" is an entry, "tmp.<ID>.XXXXXX" a write in
+ * File names: "step.<ID>" is an entry, "tmp.<ID>" a write in
  * progress (removed by the next load: it was never renamed, so it never
  * counted). Step ids are [A-Za-z0-9._:-], so both prefixes are unambiguous
  * and no name holds a slash. Anything else in the directory is logged and
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "file.h"
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
@@ -95,80 +96,40 @@ journal_dir(const struct journal *j)
 	return j->dir;
 }
 
-/* Write all of buf to fd. 0 or -1 (errno). */
-static int
-journal_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Replace the entry of step with text, durably: temporary file, write,
- * fsync, rename, fsync of the directory. */
+/* Replace the entry of step with text, durably (file.h: temporary file
+ * "tmp.<ID>", write, fsync, rename over the entry, fsync of the
+ * directory). 0, or -1 with err filled. */
 static int
 journal_put(struct journal *j, const char *step, const char *text,
     size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], name[PATH_MAX];
-	int fd = -1, rc = -1, saved;
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/" JOURNAL_TMP_PREFIX
-	    "%s.XXXXXX", j->dir, step) >= sizeof(tmp) ||
-	    (size_t)snprintf(name, sizeof(name), "%s/" JOURNAL_PREFIX "%s",
-	    j->dir, step) >= sizeof(name)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), JOURNAL_TMP_PREFIX "%s",
+	    step) >= sizeof(tmp) || (size_t)snprintf(name, sizeof(name),
+	    JOURNAL_PREFIX "%s", step) >= sizeof(name)) {
 		bora_errf(err, errlen, "journal path too long");
 		return -1;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		bora_errf(err, errlen, "cannot create a file in %s: %s", j->dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (journal_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		bora_errf(err, errlen, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		bora_errf(err, errlen, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, name) != 0) {
-		bora_errf(err, errlen, "cannot rename %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';          /* it is the entry now */
-	if (fsync(j->dirfd) != 0) {
+	rc = bora_file_write_at(j->dirfd, name, tmp, text, len, 0600);
+	switch (rc) {
+	case 0:
+		return 0;
+	case BORA_FILE_CREATE:
+		bora_errf(err, errlen, "cannot create a file in %s: %s",
+		    j->dir, strerror(errno));
+		break;
+	case BORA_FILE_SYNC:
 		bora_errf(err, errlen, "cannot fsync %s: %s", j->dir,
 		    strerror(errno));
-		goto out;
+		break;
+	default:
+		bora_errf(err, errlen, "cannot write %s/%s: %s", j->dir, tmp,
+		    strerror(errno));
+		break;
 	}
-	rc = 0;
-out:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0] != '\0')
-		(void)unlink(tmp);
-	errno = saved;
-	return rc;
+	return -1;
 }
 
 /* The entry's own fields as a JSON object; new reference or NULL. */

@@ -10,9 +10,9 @@
  *   finished: the same plus "result": the result object exactly as the
  *             result message carries it (bora_result_to_json()).
  *
- * Every write is atomic and durable: a temporary file "tmp.<ID>.XXXXXX" in
- * the same directory, write, fsync, rename over the entry, fsync the
- * directory. So after a crash an entry is either the old one or the new
+ * Every write is atomic and durable (proto/file.h): a temporary file
+ * "tmp.<ID>" in the same directory, write, fsync, rename over the entry,
+ * fsync the directory. So after a crash an entry is either the old one or the new
  * one, never a mix. "started" is written before the step's process is
  * exec'ed; "finished" before its result is sent; the entry is deleted when
  * the coordinator acks the result.

@@ -383,7 +383,17 @@ rotate_run(const char *dir, const char *sock)
 		unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, path) != 0) {
+	switch (bora_file_rename(tmp, path)) {
+	case 0:
+		break;
+	case BORA_FILE_SYNC:
+		/* In place; until the directory is on disk a crash may bring
+		 * back operator.token.new, which holds the new token too. */
+		fprintf(stderr, "bora-coordinator operator-token: warning: "
+		    "cannot fsync %s (%s); after a crash the new token may be "
+		    "in %s\n", dir, strerror(errno), tmp);
+		break;
+	default:
 		fprintf(stderr, "bora-coordinator operator-token: the new token "
 		    "is stored but cannot be renamed to %s (%s): it is in %s\n",
 		    path, strerror(errno), tmp);

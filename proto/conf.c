@@ -20,6 +20,8 @@
 
 #include <yaml.h>
 
+#include "labels.h"
+
 #define CONF_FILE_MAX (1024 * 1024)
 #define CONF_MAX_ERRORS 32
 #define CONF_SHOW_MAX 60             /* bytes of a bad value quoted back */
@@ -218,47 +220,6 @@ conf_parse_bool(const char *val, size_t len, int *out)
 	return -1;
 }
 
-/* "k=v,k2=v2" (flags) into a new object; NULL with why filled when bad. */
-static json_t *
-conf_parse_pairs(const char *val, size_t len, char *why, size_t whylen)
-{
-	char show[CONF_SHOW_MAX + 8];
-	const char *p = val, *end = val + len, *comma, *eq;
-	json_t *obj;
-
-	if ((obj = json_object()) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	while (p < end) {
-		if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
-			comma = end;
-		eq = memchr(p, '=', (size_t)(comma - p));
-		if (eq == NULL || eq == p) {
-			snprintf(why, whylen, "expected name=value pairs "
-			    "separated by commas, got '%s'",
-			    conf_show(p, (size_t)(comma - p), show,
-			    sizeof(show)));
-			goto err;
-		}
-		if (json_object_getn(obj, p, (size_t)(eq - p)) != NULL) {
-			snprintf(why, whylen, "duplicate name '%s'",
-			    conf_show(p, (size_t)(eq - p), show, sizeof(show)));
-			goto err;
-		}
-		if (json_object_setn_new(obj, p, (size_t)(eq - p),
-		    json_stringn(eq + 1, (size_t)(comma - eq - 1))) != 0) {
-			snprintf(why, whylen, "names and values must be UTF-8");
-			goto err;
-		}
-		p = comma + 1;
-	}
-	return obj;
-err:
-	json_decref(obj);
-	return NULL;
-}
-
 /*
  * Convert val (len bytes) for item and store it in conf. Relative PATH
  * values are joined to dir when dir is not NULL. Returns 0, or -1 with one
@@ -319,7 +280,7 @@ conf_assign(const struct bora_conf_item *it, void *conf, const char *val,
 		*(int *)conf_field(conf, it) = b;
 		return 0;
 	case BORA_CONF_MAP:
-		if ((obj = conf_parse_pairs(val, len, why, whylen)) == NULL)
+		if ((obj = bora_labels_parse(val, len, why, whylen)) == NULL)
 			return -1;
 		mp = conf_field(conf, it);
 		json_decref(*mp);
@@ -548,6 +509,7 @@ conf_keys_free(struct conf_keys *k)
 static void
 conf_parse_map(struct conf_parse *p, const struct bora_conf_item *it)
 {
+	char why[256];
 	yaml_event_t kev, vev;
 	json_t *obj, **mp;
 	const char *key;
@@ -611,9 +573,11 @@ conf_parse_map(struct conf_parse *p, const struct bora_conf_item *it)
 			    "contains a NUL byte", it->key, key);
 			yaml_event_delete(&vev);
 		} else {
-			json_object_setn_new(obj, key, klen, json_stringn(
+			if (bora_labels_add(obj, key, klen,
 			    (const char *)vev.data.scalar.value,
-			    vev.data.scalar.length));
+			    vev.data.scalar.length, why, sizeof(why)) != 0)
+				conf_error_at(p, &kev.start_mark, "%s: %s",
+				    it->key, why);
 			yaml_event_delete(&vev);
 		}
 		yaml_event_delete(&kev);

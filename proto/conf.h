@@ -22,7 +22,7 @@ enum bora_conf_type {
 	                       taken relative to the file's directory */
 	BORA_CONF_INT,      /* long, within [min, max] */
 	BORA_CONF_BOOL,     /* int: true/false/yes/no/on/off */
-	BORA_CONF_MAP,      /* json_t * object of string -> string; a flag
+	BORA_CONF_MAP,      /* json_t * object of labels (labels.h); a flag
 	                       takes "k=v,k2=v2" */
 };
 

@@ -158,7 +158,8 @@ def step_ids(daemons, pattern):
     return out
 
 
-# Agent log lines (agent/steps.c; the harness runs agents at debug level).
+# Agent log lines (agent/step_launch.c, step_result.c, step_journal.c; the
+# harness runs agents at debug level).
 AGENT_STARTED = r"step started step=(\S+) "
 AGENT_FINISHED = r"step finished step=(\S+) "
 AGENT_ACKED = r"result acked step=(\S+)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A step writing 50 MiB to stdout with the agent's default settings
-(max_output_bytes 16 MiB, agent/config.c) is streamed up to the cap (the
+(max_output_bytes 16 MiB, agent/agent_config.c) is streamed up to the cap (the
 coordinator keeps 8 MiB of it in the step's event log and counts the rest
 in output_dropped_bytes), the rest is counted and dropped by the agent, and the agent's memory stays bounded while it
 runs: its peak RSS (VmHWM, and VmRSS sampled every 50 ms from
@@ -25,7 +25,7 @@ from harness import Api  # noqa: E402
 
 MIB = 1024 * 1024
 WRITTEN = 50 * MIB                 # 52428800
-DEFAULT_CAP = 16 * MIB             # agent/config.c: max_output_bytes
+DEFAULT_CAP = 16 * MIB             # agent/agent_config.c: max_output_bytes
 SAMPLE_S = 0.05
 
 # Peak agent RSS bounds, in KiB, from measurements on 2026-11-22 (Debian 12,

@@ -283,6 +283,9 @@ static const struct err_case err_cases[] = {
 	{ "labels:\n  a: [1]\n",
 	  "@:2:6: labels.a: expected a string, got a sequence\n" },
 	{ "labels:\n  a: 1\n  a: 2\n", "@:3:3: duplicate key 'labels.a'\n" },
+	{ "labels:\n  bad name: 1\n",
+	  "@:2:3: labels: 'bad name' is not a label name (1 to 64 bytes of "
+	  "A-Z a-z 0-9 . _ -, first a letter or digit)\n" },
 	{ "port: 1\n---\nport: 2\n",
 	  "@:2:1: only one YAML document is allowed\n" },
 	{ "name: \"a\\0b\"\n",

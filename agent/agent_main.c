@@ -1,4 +1,4 @@
-/* main.c: bora-agent, runs the steps its coordinator pushes. */
+/* agent_main.c: bora-agent, runs the steps its coordinator pushes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,12 +7,12 @@
 
 #include <libwebsockets.h>
 
-#include "config.h"
+#include "agent_config.h"
 #include "conn.h"
-#include "enroll.h"
+#include "agent_enroll.h"
 #include "log.h"
 #include "runners.h"
-#include "steps.h"
+#include "agent_steps.h"
 
 static struct lws_context *agent_ctx;
 static volatile sig_atomic_t agent_stopping;

@@ -1,5 +1,5 @@
 /*
- * enroll.c: bora-agent enroll --url wss://HOST:PORT --token T
+ * agent_enroll.c: bora-agent enroll --url wss://HOST:PORT --token T
  *     (--ca-sha256 FP | --ca-file F) [--name N] [--labels k=v,...]
  *     [--state-dir D] [--config-out FILE] [--force]
  *
@@ -28,8 +28,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "enroll.h"
+#include "agent_enroll.h"
 #include "file.h"
+#include "labels.h"
 #include "msg.h"
 #include "tls_identity.h"
 
@@ -244,37 +245,18 @@ enroll_parse(struct enroll_opts *o, int argc, char **argv)
 	return -1;
 }
 
-/* "k=v,k2=v2" -> object, NULL after saying why. */
+/* --labels "k=v,k2=v2" (or none) -> a new object, NULL after saying why. */
 static json_t *
 enroll_labels(const char *s)
 {
-	json_t *o = json_object();
-	char *copy = s ? strdup(s) : NULL, *save = NULL, *it, *eq;
+	char err[256];
+	json_t *o;
 
-	if (o == NULL || s == NULL) {
-		free(copy);
-		return o;
-	}
-	for (it = copy ? strtok_r(copy, ",", &save) : NULL; it != NULL;
-	    it = strtok_r(NULL, ",", &save)) {
-		eq = strchr(it, '=');
-		if (eq == NULL || eq == it) {
-			enroll_fail("--labels: expected k=v,..., got '%s'", it);
-			goto fail;
-		}
-		*eq = '\0';
-		if (!bora_name_valid(it) ||
-		    json_object_set_new(o, it, json_string(eq + 1)) != 0) {
-			enroll_fail("--labels: bad label '%s'", it);
-			goto fail;
-		}
-	}
-	free(copy);
+	if (s == NULL)
+		return json_object();
+	if ((o = bora_labels_parse(s, strlen(s), err, sizeof(err))) == NULL)
+		enroll_fail("--labels: %s", err);
 	return o;
-fail:
-	free(copy);
-	json_decref(o);
-	return NULL;
 }
 
 /* A CSR for key (CN: the requested name; the coordinator sets its own). */

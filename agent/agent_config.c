@@ -1,8 +1,8 @@
 /*
- * config.c: bora-agent settings. Defaults, then the YAML file named by
- * --config, then flags; then the checks that need every source.
+ * agent_config.c: bora-agent settings. Defaults, then the YAML file named
+ * by --config, then flags; then the checks that need every source.
  */
-#include "config.h"
+#include "agent_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,10 +110,4 @@ void
 agent_config_free(struct agent_config *cfg)
 {
 	bora_conf_free(agent_items, AGENT_N_ITEMS, cfg);
-}
-
-void
-agent_config_usage(FILE *out)
-{
-	bora_conf_daemon_usage(&agent_daemon, out);
 }

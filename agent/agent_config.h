@@ -1,6 +1,7 @@
-/* config.h: bora-agent settings (YAML file, then flags; see proto/conf.h). */
-#ifndef BORA_AGENT_CONFIG_H
-#define BORA_AGENT_CONFIG_H
+/* agent_config.h: bora-agent settings (YAML file, then flags; see
+ * proto/conf.h). */
+#ifndef BORA_AGENT_AGENT_CONFIG_H
+#define BORA_AGENT_AGENT_CONFIG_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,6 +25,5 @@ struct agent_config {
  * Returns 0, or -1 after printing errors to stderr. */
 int agent_config_load(struct agent_config *cfg, int argc, char **argv);
 void agent_config_free(struct agent_config *cfg);
-void agent_config_usage(FILE *out);
 
 #endif
