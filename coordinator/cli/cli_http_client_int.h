@@ -1,5 +1,5 @@
 /*
- * http_client.h: the CLI's small blocking HTTP/1.1 client, over a unix
+ * cli_http_client_int.h: the CLI's small blocking HTTP/1.1 client, over a unix
  * socket, or over TLS (OpenSSL) to https://HOST:PORT when an endpoint is
  * set (http_set_endpoint): then every request goes there, with
  * "Authorization: Bearer TOKEN", and its socket_path is not used.
@@ -10,8 +10,8 @@
  * headers (HTTP_MAX_HEADER), a collected body (HTTP_MAX_BODY), one streamed
  * line (HTTP_MAX_LINE), one chunk-size line.
  */
-#ifndef BORA_CLI_HTTP_CLIENT_H
-#define BORA_CLI_HTTP_CLIENT_H
+#ifndef BORA_CLI_HTTP_CLIENT_INT_H
+#define BORA_CLI_HTTP_CLIENT_INT_H
 
 #include <stddef.h>
 

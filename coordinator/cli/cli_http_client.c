@@ -1,6 +1,6 @@
 /*
- * http_client.c: blocking HTTP/1.1 over a unix socket, or over TLS to
- * https://HOST:PORT with a Bearer token (http_client.h).
+ * cli_http_client.c: blocking HTTP/1.1 over a unix socket, or over TLS to
+ * https://HOST:PORT with a Bearer token (cli_http_client_int.h).
  *
  * A connection reads into one fixed buffer (struct http_conn); the headers
  * must fit in it, and the body passes through it to a sink: either a growing
@@ -31,8 +31,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "http_client.h"
-#include "http_client_int.h"
+#include "cli_http_client_int.h"
+#include "cli_http_conn_int.h"
 
 #ifndef BORA_VERSION
 #define BORA_VERSION "0.0.0-dev"

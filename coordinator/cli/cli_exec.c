@@ -1,5 +1,5 @@
 /*
- * exec.c: the CLI's workflow executions (cli.h):
+ * cli_exec.c: the CLI's workflow executions (cli_int.h):
  *
  *   bora run FILE ...                 POST /v1/executions, then follow
  *                                     GET /v1/executions/ID/events
@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 #include "dsl.h"
 #include "msg.h"
 

@@ -1,5 +1,5 @@
 /*
- * http_ws.c: the client side of a websocket (RFC 6455), as much as the
+ * cli_http_ws.c: the client side of a websocket (RFC 6455), as much as the
  * CLI needs to follow the events of an execution (docs/api.md): the key
  * and its accept check, and reading the server's frames (text messages,
  * fragmented or not; pings answered; the close answered). The server's
@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "http_client_int.h"
+#include "cli_http_conn_int.h"
 
 #define WS_GUID       "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_OP_CONT    0x0

@@ -1,5 +1,5 @@
 /*
- * main.c: the operator CLI `bora`, one const table of subcommands.
+ * cli_main.c: the operator CLI `bora`, one const table of subcommands.
  *
  * It talks to the coordinator's API (docs/api.md) on its unix socket:
  * --socket PATH, else $BORA_SOCKET, else CLI_DEFAULT_SOCKET.
@@ -20,9 +20,9 @@
 #include <jansson.h>
 
 #include "api.h"            /* API_WS_PROTOCOL */
-#include "cli.h"
+#include "cli_int.h"
 #include "dsl.h"
-#include "http_client.h"
+#include "cli_http_client_int.h"
 #include "msg.h"
 
 #ifndef BORA_VERSION

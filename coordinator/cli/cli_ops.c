@@ -1,5 +1,5 @@
 /*
- * ops.c: the CLI's operator views of executions (cli.h):
+ * cli_ops.c: the CLI's operator views of executions (cli_int.h):
  *
  *   bora executions [--state S] [--workflow W] [--limit N] [--json]
  *                                     GET /v1/executions, as a table
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 
 #define CLI_OPS_PATH        512
 #define CLI_OUTPUT_PAGE     500       /* chunks per GET of output */

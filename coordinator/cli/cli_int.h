@@ -1,18 +1,18 @@
 /*
- * cli.h: what the CLI's files share (main.c: the command table, helpers,
- * agents, steps, validate; exec.c: workflow executions; ops.c: listings,
- * show, logs; watch.c: the live view; tokens.c: enrollment tokens and
+ * cli_int.h: what the CLI's files share (cli_main.c: the command table, helpers,
+ * agents, steps, validate; cli_exec.c: workflow executions; cli_ops.c: listings,
+ * show, logs; cli_watch.c: the live view; cli_tokens.c: enrollment tokens and
  * revocation).
  */
-#ifndef BORA_CLI_H
-#define BORA_CLI_H
+#ifndef BORA_CLI_INT_H
+#define BORA_CLI_INT_H
 
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <jansson.h>
 
-#include "http_client.h"
+#include "cli_http_client_int.h"
 
 #define CLI_MAX_INPUTS      1024
 
@@ -21,7 +21,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TIMEOUT = 124 };
 struct cli {
 	const char *socket;        /* --socket, resolved in cli_socket() */
 	const struct cli_cmd *cmd;
-	/* The HTTPS API (endpoint.c): set when the coordinator is reached
+	/* The HTTPS API (cli_endpoint.c): set when the coordinator is reached
 	 * at a URL rather than a unix socket. */
 	const char *url, *token, *token_file, *ca;
 };
@@ -91,20 +91,20 @@ int cli_follow_events_idle(const struct cli *cli, const char *what,
     const char *id, http_line_fn fn, void *ctx, int idle_ms,
     int (*on_idle)(void *ctx));
 
-/* endpoint.c: --url, --token, --token-file, --ca before the command
+/* cli_endpoint.c: --url, --token, --token-file, --ca before the command
  * (1 when argv[*i] was one, *i moved past its value), then the URL, token,
  * CA or socket from flags, environment or ~/.config/bora/config. */
 int cli_global_opt(struct cli *cli, int argc, char **argv, int *i);
 int cli_endpoint_setup(struct cli *cli);
 void cli_endpoint_free(void);
 
-/* workflows.c */
+/* cli_workflows.c */
 int cmd_workflow_create(struct cli *cli, int argc, char **argv);
 int cmd_workflow_list(struct cli *cli, int argc, char **argv);
 int cmd_workflow_show(struct cli *cli, int argc, char **argv);
 int cmd_workflow_delete(struct cli *cli, int argc, char **argv);
 
-/* exec.c */
+/* cli_exec.c */
 int cli_exec_id_valid(const char *id);
 /* -1 when id is an execution id, else says so and returns CLI_USAGE. */
 int cli_exec_id_check(const struct cli *cli, const char *id);
@@ -121,7 +121,7 @@ int cmd_execution_cancel(struct cli *cli, int argc, char **argv);
 int cmd_execution_pause(struct cli *cli, int argc, char **argv);
 int cmd_execution_resume(struct cli *cli, int argc, char **argv);
 
-/* ops.c */
+/* cli_ops.c */
 /* Columns of the terminal on fd, or 0 when fd is not a terminal. */
 int cli_term_width(int fd);
 /* Rows of the terminal on fd, or 0. */
@@ -139,13 +139,13 @@ int cmd_executions(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 
-/* tokens.c */
+/* cli_tokens.c */
 int cmd_token_create(struct cli *cli, int argc, char **argv);
 int cmd_token_list(struct cli *cli, int argc, char **argv);
 int cmd_token_revoke(struct cli *cli, int argc, char **argv);
 int cmd_agent_revoke(struct cli *cli, int argc, char **argv);
 
-/* watch.c */
+/* cli_watch.c */
 int cmd_watch(struct cli *cli, int argc, char **argv);
 
 #endif

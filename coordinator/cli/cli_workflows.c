@@ -1,6 +1,6 @@
 /*
- * workflows.c: bora workflow create | list | show | delete (stored
- * workflows, docs/api.md "Workflows"); `bora run NAME` runs one (exec.c).
+ * cli_workflows.c: bora workflow create | list | show | delete (stored
+ * workflows, docs/api.md "Workflows"); `bora run NAME` runs one (cli_exec.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 #include "dsl.h"
 
 /* Options: --json (when json is set) and the common ones; the remaining

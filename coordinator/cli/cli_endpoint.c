@@ -1,5 +1,5 @@
 /*
- * endpoint.c: where `bora` finds the coordinator, and with what token.
+ * cli_endpoint.c: where `bora` finds the coordinator, and with what token.
  *
  *   --url https://HOST:PORT, else $BORA_URL, else "url" in the config file:
  *   the HTTPS API (config api.port), with the operator token from
@@ -23,7 +23,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "cli_int.h"
 
 #define CLI_TOKEN_MAX  4096
 

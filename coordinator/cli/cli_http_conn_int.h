@@ -1,15 +1,15 @@
 /*
- * http_client_int.h: what http_client.c shares with http_ws.c (the
+ * cli_http_conn_int.h: what cli_http_client.c shares with cli_http_ws.c (the
  * websocket reader of the events stream), and nothing else includes.
  */
-#ifndef BORA_CLI_HTTP_CLIENT_INT_H
-#define BORA_CLI_HTTP_CLIENT_INT_H
+#ifndef BORA_CLI_HTTP_CONN_INT_H
+#define BORA_CLI_HTTP_CONN_INT_H
 
 #include <stddef.h>
 #include <sys/types.h>
 #include <openssl/ssl.h>
 
-#include "http_client.h"
+#include "cli_http_client_int.h"
 
 #define HTTP_RBUF  (HTTP_MAX_HEADER + 1)
 
@@ -48,7 +48,7 @@ int http_buf_append(struct http_sink *s, const char *data, size_t len,
 /* Hand s->buf to s->fn as one line, and empty it. */
 int http_sink_emit(struct http_sink *s);
 
-/* http_ws.c: a Sec-WebSocket-Key (24 characters + NUL); whether accept
+/* cli_http_ws.c: a Sec-WebSocket-Key (24 characters + NUL); whether accept
  * is the answer to it (RFC 6455 4.2.2). */
 void http_ws_key(char key[25]);
 int http_ws_accept_ok(const char *key, const char *accept);

@@ -1,5 +1,5 @@
 /*
- * tokens.c: enrollment tokens and revocation in the CLI.
+ * cli_tokens.c: enrollment tokens and revocation in the CLI.
  *
  *   bora token create [--name N] [--labels k=v,...] [--ttl 1h] [--uses N]
  *                     [--json]
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli_int.h"
 #include "msg.h"
 
 enum { OPT_NAME = 2000, OPT_LABELS, OPT_TTL, OPT_USES };

@@ -1,5 +1,5 @@
 /*
- * watch.c: `bora watch ID`, an execution as it runs (cli.h).
+ * cli_watch.c: `bora watch ID`, an execution as it runs (cli_int.h).
  *
  * It follows GET /v1/executions/ID/events (which replays from the start,
  * then goes on live) until the execution ends, and exits 0 when it ended
@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 
 #define WATCH_FPS          10
 #define WATCH_TICK_MS      1000      /* redraw without events (durations) */
