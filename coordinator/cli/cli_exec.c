@@ -371,7 +371,7 @@ out:
 	return rc;
 }
 
-int
+static int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -541,20 +541,64 @@ cli_exec_command(struct cli *cli, int argc, char **argv, const char *verb)
 	return rc;
 }
 
-int
+static int
 cmd_execution_cancel(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "cancel");
 }
 
-int
+static int
 cmd_execution_pause(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "pause");
 }
 
-int
+static int
 cmd_execution_resume(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "resume");
 }
+
+const struct cli_cmd cli_cmd_run_entry = {
+	"run", "[--workflow NAME] [--input K=V]... [--input-json JSON] "
+	  "[--task NAME] [--no-follow] FILE|NAME",
+	"start a workflow execution (a file, or a stored workflow's NAME) "
+	  "and follow it to its end",
+	cmd_run
+};
+
+const struct cli_cmd cli_cmd_cancel_entry = {
+	"cancel", "ID [--reason TEXT]",
+	"cancel an execution",
+	cmd_execution_cancel
+};
+
+const struct cli_cmd cli_cmd_pause_entry = {
+	"pause", "ID",
+	"pause an execution (running actions go on)",
+	cmd_execution_pause
+};
+
+const struct cli_cmd cli_cmd_resume_entry = {
+	"resume", "ID",
+	"resume a paused execution",
+	cmd_execution_resume
+};
+
+const struct cli_cmd cli_cmd_execution_cancel_entry = {
+	"execution cancel", "ID [--reason TEXT]",
+	"the same as cancel",
+	cmd_execution_cancel
+};
+
+const struct cli_cmd cli_cmd_execution_pause_entry = {
+	"execution pause", "ID",
+	"the same as pause",
+	cmd_execution_pause
+};
+
+const struct cli_cmd cli_cmd_execution_resume_entry = {
+	"execution resume", "ID",
+	"the same as resume",
+	cmd_execution_resume
+};

@@ -191,7 +191,7 @@ cli_task_counts(const json_t *x, char *buf, size_t n)
 	snprintf(buf, n, "%lld/%lld", (long long)done, (long long)total);
 }
 
-int
+static int
 cmd_executions(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -330,7 +330,7 @@ cli_show_print(const json_t *x)
 	}
 }
 
-int
+static int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -621,7 +621,7 @@ cli_logs_event(const char *line, size_t len, void *ctx)
 	return ferror(stdout) ? 1 : 0;
 }
 
-int
+static int
 cmd_logs(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -679,3 +679,27 @@ out:
 	http_response_free(&resp);
 	return rc;
 }
+
+const struct cli_cmd cli_cmd_executions_entry = {
+	"executions", "[--state S] [--workflow W] [--limit N] [--json]",
+	"list executions, newest first",
+	cmd_executions
+};
+
+const struct cli_cmd cli_cmd_show_entry = {
+	"show", "ID [--json]",
+	"show an execution: its state, tasks, agents, durations",
+	cmd_show
+};
+
+const struct cli_cmd cli_cmd_logs_entry = {
+	"logs", "ID [TASK] [--follow] [--json]",
+	"print the output of an execution's steps",
+	cmd_logs
+};
+
+const struct cli_cmd cli_cmd_execution_show_entry = {
+	"execution show", "ID [--json]",
+	"the same as show",
+	cmd_show
+};

@@ -91,7 +91,7 @@ cli_tokens_time(json_int_t ms, char *buf, size_t n)
 		snprintf(buf, n, "-");
 }
 
-int
+static int
 cmd_token_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -207,7 +207,7 @@ cli_tokens_labels_text(const json_t *labels, char *buf, size_t n)
 			    json_string_value(v) : "");
 }
 
-int
+static int
 cmd_token_list(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -275,16 +275,41 @@ cli_tokens_one(struct cli *cli, int argc, char **argv, const char *method,
 	return rc;
 }
 
-int
+static int
 cmd_token_revoke(struct cli *cli, int argc, char **argv)
 {
 	return cli_tokens_one(cli, argc, argv, "DELETE", "/v1/tokens/", "",
 	    "token id", 0);
 }
 
-int
+static int
 cmd_agent_revoke(struct cli *cli, int argc, char **argv)
 {
 	return cli_tokens_one(cli, argc, argv, "POST", "/v1/agents/",
 	    "/revoke", "agent name", 1);
 }
+
+const struct cli_cmd cli_cmd_token_create_entry = {
+	"token create", "[--name N] [--labels k=v,...] [--ttl 1h] "
+	  "[--uses N] [--json]",
+	"make an enrollment token (shown once)",
+	cmd_token_create
+};
+
+const struct cli_cmd cli_cmd_token_list_entry = {
+	"token list", "[--json]",
+	"list enrollment tokens (never their secret)",
+	cmd_token_list
+};
+
+const struct cli_cmd cli_cmd_token_revoke_entry = {
+	"token revoke", "ID",
+	"make a token unusable",
+	cmd_token_revoke
+};
+
+const struct cli_cmd cli_cmd_agent_revoke_entry = {
+	"agent revoke", "NAME",
+	"revoke an agent's certificate and disconnect it",
+	cmd_agent_revoke
+};

@@ -283,7 +283,7 @@ watch_idle(void *ctx)
 	return watch_refresh(w, NULL) != CLI_OK;
 }
 
-int
+static int
 cmd_watch(struct cli *cli, int argc, char **argv)
 {
 	struct watch w;
@@ -337,3 +337,9 @@ out:
 	json_decref(w.last_line);
 	return rc;
 }
+
+const struct cli_cmd cli_cmd_watch_entry = {
+	"watch", "ID",
+	"watch an execution live until it ends",
+	cmd_watch
+};
