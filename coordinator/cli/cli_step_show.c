@@ -12,13 +12,15 @@
 #include "cli_int.h"
 #include "msg.h"
 
-/* A command that takes one step id and maybe --json. */
+/* A command that takes one step id and maybe --json: -1 to go on with
+ * *id (argv's) set, else the exit status with *id NULL. */
 static int
 cli_parse_id(struct cli *cli, int argc, char **argv, int allow_json,
     const char **id, int *json)
 {
 	int rc;
 
+	*id = NULL;
 	*json = 0;
 	if ((rc = cli_json_flag(cli, argc, argv, allow_json ? json : NULL,
 	    "--json is not an option of this command")) != -1)
