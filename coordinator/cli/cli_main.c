@@ -48,17 +48,18 @@ main(int argc, char **argv)
 	if ((words = cli_endpoint_setup(&cli)) != CLI_OK)
 		return words;
 	c = cli_cmd_find(argc - i, argv + i, &words);
-	if (c == NULL) {
-		if (strcmp(argv[i], "step") == 0 ||
-		    strcmp(argv[i], "workflow") == 0 ||
-		    strcmp(argv[i], "execution") == 0) {
-			fprintf(stderr, "bora: %s needs a subcommand:\n",
-			    argv[i]);
-			cli_cmd_group(stderr, argv[i]);
-			return CLI_USAGE;
-		}
-		return cli_usage_error(&cli, "unknown command %s", argv[i]);
+	if (c == NULL && cli_cmd_group(NULL, argv[i]) > 0) {
+		/* a group of the table ("token"): say what it has */
+		if (i + 1 < argc && argv[i + 1][0] != '-')
+			cli_warnx("%s has no subcommand %s; it has:", argv[i],
+			    argv[i + 1]);
+		else
+			cli_warnx("%s needs a subcommand:", argv[i]);
+		cli_cmd_group(stderr, argv[i]);
+		return CLI_USAGE;
 	}
+	if (c == NULL)
+		return cli_usage_error(&cli, "unknown command %s", argv[i]);
 	cli.cmd = c;
 	/* The command sees its last word as argv[0]. */
 	return c->run(&cli, argc - i - words + 1, argv + i + words - 1);
