@@ -7,6 +7,7 @@
  *   cli_help.c       bora help, bora version, usage lines
  *   cli_out.c        warnings, whole writes, terminal-safe text
  *   cli_opts.c       option parsing the commands share
+ *   cli_input.c      --input and --input-json of run and step run
  *   cli_file.c       a script or workflow file read whole, capped
  *   cli_call.c       one request to the coordinator, failures said
  *   cli_follow.c     following an events stream
@@ -145,6 +146,16 @@ int cli_json_opts(struct cli *cli, int argc, char **argv, int *json,
 /* "90", "90s", "5m", "2h", "1d" -> seconds in 1..BORA_MAX_TIMEOUT_S, or
  * -1. */
 long cli_parse_duration(const char *s);
+
+/* ---- cli_input.c ------------------------------------------------------- */
+
+/* --input NAME=VALUE into inputs (arg is changed: its '=' becomes NUL; the
+ * name is copied): VALUE as JSON when it parses as JSON, else the string.
+ * 0, or the exit status after saying why (naming the input). */
+int cli_input_add(struct cli *cli, json_t *inputs, char *arg);
+/* --input-json OBJECT: its members into base where base has none. 0, or
+ * the exit status after saying why. */
+int cli_input_json(struct cli *cli, json_t *base, const char *text);
 
 /* ---- cli_file.c -------------------------------------------------------- */
 

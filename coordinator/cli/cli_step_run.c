@@ -126,7 +126,7 @@ cmd_step_run(struct cli *cli, int argc, char **argv)
 	struct cli_follow follow = { 1, NULL, 0, "" };
 	json_t *inputs = NULL, *req = NULL, *step = NULL, *final = NULL, *script;
 	const char *agent = NULL, *res_state;
-	char *text = NULL, *body = NULL, *eq, path[BORA_MAX_STEP_ID + 32];
+	char *text = NULL, *body = NULL, path[BORA_MAX_STEP_ID + 32];
 	char id[BORA_MAX_STEP_ID + 1];
 	size_t len;
 	long timeout = 0;
@@ -151,25 +151,8 @@ cmd_step_run(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'i':
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg) {
-				rc = cli_usage_error(cli, "--input: expected "
-				    "NAME=VALUE, got \"%s\"", optarg);
+			if ((rc = cli_input_add(cli, inputs, optarg)) != 0)
 				goto out;
-			}
-			*eq = '\0';
-			if (json_object_get(inputs, optarg) != NULL) {
-				rc = cli_usage_error(cli, "--input: %s given "
-				    "twice", optarg);
-				goto out;
-			}
-			if (json_object_size(inputs) >= CLI_MAX_INPUTS ||
-			    json_object_set_new(inputs, optarg,
-			    json_string(eq + 1)) != 0) {
-				rc = cli_usage_error(cli, "--input %s: the value "
-				    "must be UTF-8 text", optarg);
-				goto out;
-			}
 			break;
 		case OPT_JSON:
 			json = 1;
