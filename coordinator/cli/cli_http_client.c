@@ -33,6 +33,7 @@
 
 #include "cli_http_client_int.h"
 #include "cli_http_conn_int.h"
+#include "ws_client.h"
 
 #ifndef BORA_VERSION
 #define BORA_VERSION "0.0.0-dev"
@@ -891,8 +892,8 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	struct http_sink sink;
 	struct http_head h;
 	char head[1024];
-	int n, rc = HTTP_ERR, fd, hung_up = 0;
-	char send_err[256] = "", ws_key[25] = "";
+	int n, ws, rc = HTTP_ERR, fd, hung_up = 0;
+	char send_err[256] = "", ws_key[BORA_WS_KEY_LEN + 1] = "";
 
 	memset(resp, 0, sizeof(*resp));
 	memset(&sink, 0, sizeof(sink));
@@ -923,11 +924,14 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 	    "Accept: application/json, application/x-ndjson\r\n",
 	    rq->method, rq->path, http_ep.set ? http_ep.host : "bora");
 	if (rq->websocket != NULL) {
-		http_ws_key(ws_key);
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
-		    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n"
-		    "Sec-WebSocket-Protocol: %s\r\n", ws_key, rq->websocket);
+		ws = bora_ws_upgrade_headers(head + n, sizeof(head) - (size_t)n,
+		    rq->websocket, ws_key);
+		if (ws < 0) {
+			http_errf(err, errlen, "cannot make the websocket "
+			    "upgrade request");
+			goto out;
+		}
+		n += ws;
 	} else
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Connection: close\r\n");
@@ -983,7 +987,7 @@ http_exchange(const struct http_request *rq, http_line_fn fn, void *ctx,
 		sink.ctx = ctx;
 	}
 	if (h.status == 101 && rq->websocket != NULL && sink.lines) {
-		if (!http_ws_accept_ok(ws_key, h.ws_accept))
+		if (!bora_ws_accept_ok(ws_key, h.ws_accept))
 			rc = http_errf(err, errlen, "the coordinator's websocket "
 			    "answer does not match the request");
 		else

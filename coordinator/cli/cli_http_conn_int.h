@@ -48,12 +48,9 @@ int http_buf_append(struct http_sink *s, const char *data, size_t len,
 /* Hand s->buf to s->fn as one line, and empty it. */
 int http_sink_emit(struct http_sink *s);
 
-/* cli_http_ws.c: a Sec-WebSocket-Key (24 characters + NUL); whether accept
- * is the answer to it (RFC 6455 4.2.2). */
-void http_ws_key(char key[25]);
-int http_ws_accept_ok(const char *key, const char *accept);
-/* Read websocket messages from c (after the 101) until the server's close:
- * each text message to s as one line; pings answered. 0, or HTTP_ERR. */
+/* cli_http_ws.c: read websocket messages from c (after the 101) until the
+ * server's close: each text message (at most s->cap bytes) to s as one
+ * line; pings answered. 0, or HTTP_ERR. */
 int http_ws_read(struct http_conn *c, struct http_sink *s, char *err,
     size_t errlen);
 
