@@ -23,16 +23,15 @@
 #include <sys/un.h>
 #include <netdb.h>
 #include <signal.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <openssl/x509.h>
 
 #include "cli_http_client_int.h"
 #include "cli_http_conn_int.h"
+#include "tls_client.h"
 #include "ws_client.h"
 
 #ifndef BORA_VERSION
@@ -236,47 +235,29 @@ http_tcp_connect(int timeout_s, char *err, size_t errlen)
 	return fd;
 }
 
-/* The TLS client side on c->fd: the server's certificate must chain to
- * the CA file (or the system's CAs) and name the host (DNS or IP). */
+/* The TLS client side on c->fd (proto/tls_client.c): the server's
+ * certificate must chain to the CA file (or the system's CAs) and name the
+ * host (DNS or IP). */
 static int
 http_tls_start(struct http_conn *c, char *err, size_t errlen)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
-	int is_ip, rc;
-	long vr;
+	char terr[512], ebuf[256];
 	unsigned long e;
-	char ebuf[256];
+	long vr;
+	int rc;
 
-	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	c->ssl_ctx = bora_tls_client_ctx(http_ep.ca_file != NULL ?
+	    BORA_TLS_TRUST_FILE : BORA_TLS_TRUST_SYSTEM, http_ep.ca_file, terr,
+	    sizeof(terr));
+	if (c->ssl_ctx == NULL && http_ep.ca_file != NULL)
+		return http_errf(err, errlen, "%s (--ca, BORA_CA)", terr);
 	if (c->ssl_ctx == NULL)
-		return http_errf(err, errlen, "cannot set up TLS");
-	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
-#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
-	SSL_CTX_set_options(c->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-#endif
-	if (http_ep.ca_file != NULL) {
-		if (SSL_CTX_load_verify_locations(c->ssl_ctx, http_ep.ca_file,
-		    NULL) != 1)
-			return http_errf(err, errlen, "cannot load the CA "
-			    "certificate %s (--ca, BORA_CA): not a readable PEM "
-			    "file", http_ep.ca_file);
-	} else if (SSL_CTX_set_default_verify_paths(c->ssl_ctx) != 1)
-		return http_errf(err, errlen, "cannot load the system's CA "
-		    "certificates; give bora the coordinator's CA: --ca FILE");
-	c->ssl = SSL_new(c->ssl_ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
-		return http_errf(err, errlen, "cannot set up TLS");
-	is_ip = inet_pton(AF_INET, http_ep.host, &a4) == 1 ||
-	    inet_pton(AF_INET6, http_ep.host, &a6) == 1;
-	if (is_ip) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-		    http_ep.host) != 1)
-			return http_errf(err, errlen, "cannot set up TLS");
-	} else if (SSL_set_tlsext_host_name(c->ssl, http_ep.host) != 1 ||
-	    SSL_set1_host(c->ssl, http_ep.host) != 1)
-		return http_errf(err, errlen, "cannot set up TLS");
+		return http_errf(err, errlen, "%s; give bora the coordinator's "
+		    "CA: --ca FILE", terr);
+	c->ssl = bora_tls_client_new(c->ssl_ctx, c->fd, http_ep.host, terr,
+	    sizeof(terr));
+	if (c->ssl == NULL)
+		return http_errf(err, errlen, "%s", terr);
 	ERR_clear_error();
 	rc = SSL_connect(c->ssl);
 	if (rc == 1)
