@@ -116,7 +116,8 @@ http_set_endpoint(const struct http_endpoint *ep, char *err, size_t errlen)
 	char *end;
 	long v;
 
-	OPENSSL_free(http_ep.token);
+	if (http_ep.token != NULL)
+		OPENSSL_clear_free(http_ep.token, strlen(http_ep.token));
 	free(http_ep.ca_file);
 	memset(&http_ep, 0, sizeof(http_ep));
 	if (ep == NULL || ep->url == NULL)
@@ -174,16 +175,6 @@ http_set_endpoint(const struct http_endpoint *ep, char *err, size_t errlen)
 	}
 	http_ep.set = 1;
 	return 0;
-}
-
-void
-http_endpoint_free(void)
-{
-	if (http_ep.token != NULL)
-		OPENSSL_clear_free(http_ep.token, strlen(http_ep.token));
-	http_ep.token = NULL;
-	free(http_ep.ca_file);
-	memset(&http_ep, 0, sizeof(http_ep));
 }
 
 /* TCP to the endpoint; fd, or HTTP_ERR_CONNECT with strerror() in err. */

@@ -88,9 +88,10 @@ struct http_endpoint {
 };
 
 /* Copy ep (the server's certificate is verified against ca_file and must
- * name the URL's host, DNS name or IP address). 0, or -1 with err. */
+ * name the URL's host, DNS name or IP address); ep stays the caller's. It
+ * replaces the endpoint set before; NULL, or a NULL url, clears it (and
+ * wipes the token's copy). 0, or -1 with err. */
 int http_set_endpoint(const struct http_endpoint *ep, char *err,
     size_t errlen);
-void http_endpoint_free(void);
 
 #endif

@@ -12,6 +12,7 @@
  *   cli_call.c       one request to the coordinator, failures said
  *   cli_follow.c     following an events stream
  *   cli_endpoint.c   where the coordinator is: flags, environment, config
+ *   cli_config.c     the config file (cli_config_int.h)
  *   cli_agents.c     bora agents
  *   cli_step_run.c   bora step run
  *   cli_step_show.c  bora step show, step events
@@ -203,7 +204,6 @@ int cli_global_opt(struct cli *cli, int argc, char **argv, int *i);
 /* Then the URL, token, CA or socket from flags, environment or
  * ~/.config/bora/config. CLI_OK, or the exit status after saying why. */
 int cli_endpoint_setup(struct cli *cli);
-void cli_endpoint_free(void);
 
 /* ---- cli_exec.c -------------------------------------------------------- */
 
