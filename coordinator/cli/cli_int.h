@@ -18,7 +18,8 @@
  *   cli_step_show.c  bora step show, step events
  *   cli_validate.c   bora validate
  *   cli_exec.c       bora run, cancel, pause, resume (and execution ...)
- *   cli_ops.c        bora executions, show, logs
+ *   cli_ops.c        bora executions, show; helpers of the live views
+ *   cli_logs.c       bora logs
  *   cli_watch.c      bora watch
  *   cli_workflows.c  bora workflow create, list, show, delete
  *   cli_tokens.c     bora token create, list, revoke; agent revoke
@@ -81,8 +82,8 @@ extern const struct cli_cmd cli_cmd_execution_pause_entry;
 extern const struct cli_cmd cli_cmd_execution_resume_entry;
 extern const struct cli_cmd cli_cmd_executions_entry;      /* cli_ops.c */
 extern const struct cli_cmd cli_cmd_show_entry;
-extern const struct cli_cmd cli_cmd_logs_entry;
 extern const struct cli_cmd cli_cmd_execution_show_entry;
+extern const struct cli_cmd cli_cmd_logs_entry;            /* cli_logs.c */
 extern const struct cli_cmd cli_cmd_watch_entry;           /* cli_watch.c */
 extern const struct cli_cmd cli_cmd_token_create_entry;    /* cli_tokens.c */
 extern const struct cli_cmd cli_cmd_token_list_entry;
