@@ -93,8 +93,8 @@ etls_open(struct etls *t, const struct etls_target *to, char *err,
 		long v = SSL_get_verify_result(t->ssl);
 
 		if (to->ca_file != NULL && v != X509_V_OK)
-			snprintf(err, errlen, "the coordinator's certificate is "
-			    "refused: %s", X509_verify_cert_error_string(v));
+			snprintf(err, errlen, "the coordinator's certificate "
+			    "is refused: %s", X509_verify_cert_error_string(v));
 		else
 			etls_ssl_err(err, errlen, "TLS handshake failed");
 		return -1;
@@ -125,7 +125,8 @@ etls_read(struct etls *t, void *buf, size_t len, char *err, size_t errlen)
 	size_t got = 0, n;
 
 	while (got < len) {
-		if (SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n) != 1) {
+		if (SSL_read_ex(t->ssl, (char *)buf + got, len - got,
+		    &n) != 1) {
 			etls_ssl_err(err, errlen, "the coordinator closed the "
 			    "connection");
 			return -1;

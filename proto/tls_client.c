@@ -77,8 +77,8 @@ bora_tls_client_ctx(enum bora_tls_trust trust, const char *ca_file,
 		break;
 	case BORA_TLS_TRUST_SYSTEM:
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-			tls_client_err(err, errlen, "cannot load the system's CA "
-			    "certificates");
+			tls_client_err(err, errlen, "cannot load the system's "
+			    "CA certificates");
 			goto fail;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -135,21 +135,23 @@ bora_tls_client_check_pin(SSL *ssl, const char *host, const char *fp,
 		if (X509_check_issued(c, c) == X509_V_OK)
 			snprintf(seen, sizeof(seen), "%s", got);
 		if (bora_tls_fingerprint_equal(got, fp) &&
-		    X509_check_ca(c) > 0 && X509_check_issued(c, c) == X509_V_OK) {
+		    X509_check_ca(c) > 0 &&
+		    X509_check_issued(c, c) == X509_V_OK) {
 			root = c;
 			break;
 		}
 	}
 	if (root == NULL) {
-		snprintf(err, errlen, "the coordinator's CA is not the pinned one "
-		    "(its chain's root has sha256 %s, the pin is %s)",
+		snprintf(err, errlen, "the coordinator's CA is not the pinned "
+		    "one (its chain's root has sha256 %s, the pin is %s)",
 		    seen[0] ? seen : "(none sent)", fp);
 		return -1;
 	}
 	ERR_clear_error();
 	store = X509_STORE_new();
 	ctx = X509_STORE_CTX_new();
-	if (store == NULL || ctx == NULL || X509_STORE_add_cert(store, root) != 1 ||
+	if (store == NULL || ctx == NULL ||
+	    X509_STORE_add_cert(store, root) != 1 ||
 	    X509_STORE_CTX_init(ctx, store, leaf, chain) != 1 ||
 	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1 ||
 	    tls_client_set_host(X509_STORE_CTX_get0_param(ctx), host) != 0) {
@@ -160,7 +162,8 @@ bora_tls_client_check_pin(SSL *ssl, const char *host, const char *fp,
 	if (X509_verify_cert(ctx) != 1) {
 		snprintf(err, errlen, "the coordinator's certificate does not "
 		    "verify against the pinned CA: %s",
-		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
 	rc = 0;

@@ -102,8 +102,8 @@ bora_ws_response_check(const char *head, size_t len, const char *key,
 			return 0;
 		break;
 	}
-	snprintf(err, errlen, "%s's websocket answer does not match the request "
-	    "(Sec-WebSocket-Accept)", peer);
+	snprintf(err, errlen, "%s's websocket answer does not match the "
+	    "request (Sec-WebSocket-Accept)", peer);
 	return -1;
 }
 
@@ -185,8 +185,8 @@ ws_read_exact(const struct bora_ws_io *io, void *buf, size_t n, char *err,
 		if (r < 0)
 			return -1;
 		if (r == 0) {
-			snprintf(err, errlen, "%s closed the connection without "
-			    "a websocket close frame", io->peer);
+			snprintf(err, errlen, "%s closed the connection "
+			    "without a websocket close frame", io->peer);
 			return -1;
 		}
 		got += (size_t)r;
@@ -244,14 +244,15 @@ ws_control(const struct bora_ws_io *io, int op, const unsigned char *ctl,
 		    ignored, sizeof(ignored));
 		code = n >= 2 ? (unsigned)ctl[0] << 8 | ctl[1] : 0;
 		if (code != 0)
-			snprintf(err, errlen, "%s closed the websocket (code %u)",
-			    io->peer, code);
+			snprintf(err, errlen, "%s closed the websocket (code "
+			    "%u)", io->peer, code);
 		else
-			snprintf(err, errlen, "%s closed the websocket", io->peer);
+			snprintf(err, errlen, "%s closed the websocket",
+			    io->peer);
 		return 0;
 	default:
-		snprintf(err, errlen, "an unexpected websocket frame (opcode %d) "
-		    "from %s", op, io->peer);
+		snprintf(err, errlen, "an unexpected websocket frame (opcode "
+		    "%d) from %s", op, io->peer);
 		return -1;
 	}
 }

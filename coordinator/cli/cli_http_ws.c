@@ -61,7 +61,7 @@ http_ws_read(struct http_conn *c, struct http_sink *s, char *err,
 	while (!s->stopped) {
 		rc = bora_ws_recv(&io, s->cap, &msg, &len, err, errlen);
 		if (rc == 0)
-			return 0;              /* the coordinator's close: the end */
+			return 0;      /* the coordinator's close: the end */
 		if (rc < 0)
 			return HTTP_ERR;
 		/* as a line of a stream: without a '\r', empty ones skipped */

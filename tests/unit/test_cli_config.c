@@ -99,7 +99,8 @@ test_errors_name_line_and_column(void **state)
 		  "cfg:2:1: duplicate key 'url' (first at line 1)\n" },
 		{ "socket: [a, b]\n",
 		  "cfg:1:9: socket: expected a string, got a sequence\n" },
-		{ "url:\n", "cfg:1:5: url: missing value (expected a string)\n" },
+		{ "url:\n",
+		  "cfg:1:5: url: missing value (expected a string)\n" },
 		{ "- url\n", "cfg:1:1: the top level must be a mapping of "
 		  "settings, got a sequence\n" },
 		{ "just words\n", "cfg:1:1: the top level must be a mapping of "
