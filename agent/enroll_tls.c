@@ -175,7 +175,7 @@ etls_ws_upgrade(struct etls *t, const struct etls_target *to, char *err,
 {
 	char key[BORA_WS_KEY_LEN + 1], req[1024], head[ENROLL_HEAD_MAX + 1];
 	size_t n = 0;
-	int len, ws;
+	int len, ws = 0;
 
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n",
 	    to->path, to->host, to->port);
