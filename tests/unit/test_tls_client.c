@@ -164,7 +164,7 @@ struct shake {
 	int connected;             /* SSL_connect() == 1 */
 	long verify;               /* SSL_get_verify_result() */
 	int server;                /* the server's exit status */
-	char pin_err[512];         /* of bora_tls_client_check_pin(), if asked */
+	char pin_err[512];         /* bora_tls_client_check_pin()'s, if asked */
 	int pin;                   /* its result */
 };
 
