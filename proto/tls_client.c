@@ -98,13 +98,20 @@ SSL *
 bora_tls_client_new(SSL_CTX *ctx, int fd, const char *host, char *err,
     size_t errlen)
 {
+	char name[256];            /* the SNI macro takes a char * */
 	SSL *ssl;
 
+	if (strlen(host) >= sizeof(name)) {
+		snprintf(err, errlen, "cannot set up TLS: the host name is over "
+		    "%zu bytes", sizeof(name) - 1);
+		return NULL;
+	}
+	memcpy(name, host, strlen(host) + 1);
 	ERR_clear_error();
 	ssl = SSL_new(ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 ||
 	    (!tls_client_is_ip(host) &&
-	    SSL_set_tlsext_host_name(ssl, host) != 1) ||
+	    SSL_set_tlsext_host_name(ssl, name) != 1) ||
 	    tls_client_set_host(SSL_get0_param(ssl), host) != 0) {
 		tls_client_err(err, errlen, "cannot set up TLS");
 		SSL_free(ssl);
