@@ -1,28 +1,26 @@
 /*
  * enroll_tls.c: the one connection of `bora-agent enroll` (enroll.h): TLS
- * to the coordinator, checked against a pinned CA fingerprint or a CA
- * file, then a websocket upgrade (RFC 6455, client side, text frames
- * only). A blocking socket with a deadline: the command does nothing else.
+ * to the coordinator, checked against a pinned CA fingerprint or a CA file
+ * (proto/tls_client.c), then a websocket (proto/ws_client.c: the upgrade
+ * and its accept check, text messages both ways). A blocking socket with a
+ * deadline: the command does nothing else.
  */
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <openssl/x509.h>
 
-#include "enroll.h"
-#include "tls_identity.h"
+#include "agent_enroll.h"
+#include "tls_client.h"
+#include "ws_client.h"
 
 #define ENROLL_HEAD_MAX (16 * 1024)
 
@@ -36,78 +34,6 @@ etls_ssl_err(char *err, size_t errlen, const char *what)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 	ERR_clear_error();
-}
-
-/* Check the name we dialled: an IP against IP SANs, else DNS SANs. */
-static int
-etls_set_host(X509_VERIFY_PARAM *p, const char *host)
-{
-	unsigned char ip[16];
-
-	if (inet_pton(AF_INET, host, ip) == 1 ||
-	    inet_pton(AF_INET6, host, ip) == 1)
-		return X509_VERIFY_PARAM_set1_ip_asc(p, host) == 1 ? 0 : -1;
-	return X509_VERIFY_PARAM_set1_host(p, host, 0) == 1 ? 0 : -1;
-}
-
-/*
- * Pinning: the chain the server sent must hold a self-signed CA whose
- * sha256 fingerprint is fp, and the server certificate must verify
- * against that CA alone, for the host we dialled.
- */
-static int
-etls_check_pin(SSL *ssl, const char *host, const char *fp, char *err,
-    size_t errlen)
-{
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	X509 *leaf = SSL_get0_peer_certificate(ssl), *root = NULL, *c;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	char got[BORA_TLS_FP_LEN], seen[BORA_TLS_FP_LEN] = "";
-	int i, rc = -1;
-
-	if (chain == NULL || leaf == NULL) {
-		snprintf(err, errlen, "the coordinator sent no certificate");
-		return -1;
-	}
-	for (i = 0; i < sk_X509_num(chain); i++) {
-		c = sk_X509_value(chain, i);
-		if (bora_tls_fingerprint(c, got) != 0)
-			continue;
-		if (X509_check_issued(c, c) == X509_V_OK)
-			snprintf(seen, sizeof(seen), "%s", got);
-		if (bora_tls_fingerprint_equal(got, fp) &&
-		    X509_check_ca(c) > 0 && X509_check_issued(c, c) == X509_V_OK) {
-			root = c;
-			break;
-		}
-	}
-	if (root == NULL) {
-		snprintf(err, errlen, "the coordinator's CA is not the pinned one "
-		    "(its chain's root has sha256 %s, --ca-sha256 is %s)",
-		    seen[0] ? seen : "(none sent)", fp);
-		return -1;
-	}
-	store = X509_STORE_new();
-	ctx = X509_STORE_CTX_new();
-	if (store == NULL || ctx == NULL || X509_STORE_add_cert(store, root) != 1 ||
-	    X509_STORE_CTX_init(ctx, store, leaf, chain) != 1 ||
-	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1 ||
-	    etls_set_host(X509_STORE_CTX_get0_param(ctx), host) != 0) {
-		etls_ssl_err(err, errlen, "cannot check the coordinator's chain");
-		goto out;
-	}
-	if (X509_verify_cert(ctx) != 1) {
-		snprintf(err, errlen, "the coordinator's certificate does not "
-		    "verify against the pinned CA: %s",
-		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	rc = 0;
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	return rc;
 }
 
 static int
@@ -153,43 +79,28 @@ etls_open(struct etls *t, const struct etls_target *to, char *err,
 {
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	t->ctx = SSL_CTX_new(TLS_client_method());
-	if (t->ctx == NULL ||
-	    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1) {
-		etls_ssl_err(err, errlen, "cannot make a TLS context");
+	t->ctx = bora_tls_client_ctx(to->ca_file != NULL ? BORA_TLS_TRUST_FILE :
+	    BORA_TLS_TRUST_PIN, to->ca_file, err, errlen);
+	if (t->ctx == NULL)
 		return -1;
-	}
-	if (to->ca_file != NULL) {
-		if (SSL_CTX_load_verify_locations(t->ctx, to->ca_file, NULL) != 1) {
-			etls_ssl_err(err, errlen, "cannot load --ca-file");
-			return -1;
-		}
-		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-	} else
-		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL); /* pinned below */
 	t->fd = etls_tcp(to->host, to->port, to->timeout_s, err, errlen);
 	if (t->fd < 0)
 		return -1;
-	t->ssl = SSL_new(t->ctx);
-	if (t->ssl == NULL || SSL_set_fd(t->ssl, t->fd) != 1 ||
-	    SSL_set_tlsext_host_name(t->ssl, to->host) != 1 ||
-	    (to->ca_file != NULL && etls_set_host(SSL_get0_param(t->ssl),
-	    to->host) != 0)) {
-		etls_ssl_err(err, errlen, "cannot set up TLS");
+	t->ssl = bora_tls_client_new(t->ctx, t->fd, to->host, err, errlen);
+	if (t->ssl == NULL)
 		return -1;
-	}
 	if (SSL_connect(t->ssl) != 1) {
 		long v = SSL_get_verify_result(t->ssl);
 
 		if (to->ca_file != NULL && v != X509_V_OK)
-			snprintf(err, errlen, "the coordinator's certificate is "
-			    "refused: %s", X509_verify_cert_error_string(v));
+			snprintf(err, errlen, "the coordinator's certificate "
+			    "is refused: %s", X509_verify_cert_error_string(v));
 		else
 			etls_ssl_err(err, errlen, "TLS handshake failed");
 		return -1;
 	}
-	if (to->ca_sha256 != NULL &&
-	    etls_check_pin(t->ssl, to->host, to->ca_sha256, err, errlen) != 0)
+	if (to->ca_sha256 != NULL && bora_tls_client_check_pin(t->ssl,
+	    to->host, to->ca_sha256, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -214,7 +125,8 @@ etls_read(struct etls *t, void *buf, size_t len, char *err, size_t errlen)
 	size_t got = 0, n;
 
 	while (got < len) {
-		if (SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n) != 1) {
+		if (SSL_read_ex(t->ssl, (char *)buf + got, len - got,
+		    &n) != 1) {
 			etls_ssl_err(err, errlen, "the coordinator closed the "
 			    "connection");
 			return -1;
@@ -224,24 +136,62 @@ etls_read(struct etls *t, void *buf, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* struct bora_ws_io over the TLS connection. */
+static ssize_t
+etls_io_read(void *ctx, void *buf, size_t len, char *err, size_t errlen)
+{
+	struct etls *t = ctx;
+	size_t n;
+
+	if (SSL_read_ex(t->ssl, buf, len, &n) == 1)
+		return (ssize_t)n;
+	if (SSL_get_error(t->ssl, 0) == SSL_ERROR_ZERO_RETURN) {
+		ERR_clear_error();
+		return 0;                  /* ws_client says what it missed */
+	}
+	etls_ssl_err(err, errlen, "the coordinator closed the connection");
+	return -1;
+}
+
+static int
+etls_io_write(void *ctx, const void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	return etls_write(ctx, buf, len, err, errlen);
+}
+
+static struct bora_ws_io
+etls_io(struct etls *t)
+{
+	struct bora_ws_io io = { etls_io_read, etls_io_write, t,
+	    "the coordinator" };
+
+	return io;
+}
+
 int
 etls_ws_upgrade(struct etls *t, const struct etls_target *to, char *err,
     size_t errlen)
 {
-	unsigned char key[16];
-	char k64[32], req[1024], head[ENROLL_HEAD_MAX + 1];
+	char key[BORA_WS_KEY_LEN + 1], req[1024], head[ENROLL_HEAD_MAX + 1];
 	size_t n = 0;
+	int len, ws = 0;
 
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n",
+	    to->path, to->host, to->port);
+	if (len < 0 || (size_t)len >= sizeof(req) ||
+	    (ws = bora_ws_upgrade_headers(req + len, sizeof(req) - (size_t)len,
+	    "bora.v1", key)) < 0 || (size_t)(len + ws) + 2 >= sizeof(req)) {
+		snprintf(err, errlen, "cannot make the websocket upgrade "
+		    "request");
 		return -1;
-	EVP_EncodeBlock((unsigned char *)k64, key, sizeof(key));
-	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
-	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-	    "Sec-WebSocket-Protocol: bora.v1\r\n\r\n", to->path, to->host,
-	    to->port, k64);
-	if (etls_write(t, req, strlen(req), err, errlen) != 0)
+	}
+	len += ws;
+	memcpy(req + len, "\r\n", 3);
+	if (etls_write(t, req, (size_t)len + 2, err, errlen) != 0)
 		return -1;
+	/* the answer's head, up to its empty line, byte by byte: what follows
+	 * it is the websocket's */
 	while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
 		if (n == ENROLL_HEAD_MAX) {
 			snprintf(err, errlen, "the coordinator's answer to the "
@@ -253,99 +203,36 @@ etls_ws_upgrade(struct etls *t, const struct etls_target *to, char *err,
 		n++;
 	}
 	head[n] = '\0';
-	if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
-		snprintf(err, errlen, "the coordinator refused the websocket "
-		    "upgrade: %.*s", (int)strcspn(head, "\r\n"), head);
-		return -1;
-	}
-	return 0;
+	return bora_ws_response_check(head, n, key, "the coordinator", err,
+	    errlen);
 }
 
 int
 etls_ws_send(struct etls *t, const char *text, size_t len, char *err,
     size_t errlen)
 {
-	unsigned char hdr[14], *frame;
-	size_t h = 0, i;
-	int rc;
+	struct bora_ws_io io = etls_io(t);
 
-	hdr[h++] = 0x81;                         /* FIN, text */
-	if (len < 126)
-		hdr[h++] = (unsigned char)(0x80 | len);
-	else if (len < 65536) {
-		hdr[h++] = 0x80 | 126;
-		hdr[h++] = (unsigned char)(len >> 8);
-		hdr[h++] = (unsigned char)len;
-	} else {
-		hdr[h++] = 0x80 | 127;
-		for (i = 0; i < 8; i++)
-			hdr[h++] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-	}
-	if (RAND_bytes(hdr + h, 4) != 1)
-		return -1;
-	h += 4;
-	frame = malloc(h + len);
-	if (frame == NULL)
-		return -1;
-	memcpy(frame, hdr, h);
-	for (i = 0; i < len; i++)
-		frame[h + i] = (unsigned char)text[i] ^ hdr[h - 4 + (i & 3)];
-	rc = etls_write(t, frame, h + len, err, errlen);
-	OPENSSL_cleanse(frame, h + len);
-	free(frame);
-	return rc;
+	return bora_ws_send(&io, BORA_WS_OP_TEXT, text, len, err, errlen);
 }
 
 char *
 etls_ws_recv(struct etls *t, size_t max, size_t *len, char *err,
     size_t errlen)
 {
-	unsigned char h[2], ext[8];
-	char *msg = NULL, *p;
-	size_t total = 0, n, i;
-	int op;
+	struct bora_ws_io io = etls_io(t);
+	char *msg;
 
-	for (;;) {
-		if (etls_read(t, h, 2, err, errlen) != 0)
-			goto fail;
-		op = h[0] & 0x0f;
-		n = h[1] & 0x7f;
-		if (n == 126 || n == 127) {
-			if (etls_read(t, ext, n == 126 ? 2 : 8, err, errlen) != 0)
-				goto fail;
-			size_t k = n == 126 ? 2 : 8, v = 0;
-
-			for (i = 0; i < k; i++)
-				v = v << 8 | ext[i];
-			n = v;
-		}
-		if (h[1] & 0x80 || n > max || total + n > max) {
-			snprintf(err, errlen, "bad frame from the coordinator");
-			goto fail;
-		}
-		if (op == 0x8) {
-			snprintf(err, errlen, "the coordinator closed the "
-			    "connection without an answer");
-			goto fail;
-		}
-		p = realloc(msg, total + n + 1);
-		if (p == NULL)
-			goto fail;
-		msg = p;
-		if (etls_read(t, msg + total, n, err, errlen) != 0)
-			goto fail;
-		if (op == 0x9 || op == 0xa)      /* ping, pong: not data */
-			continue;
-		total += n;
-		if (h[0] & 0x80)
-			break;
+	switch (bora_ws_recv(&io, max, &msg, len, err, errlen)) {
+	case 1:
+		return msg;
+	case 0:
+		snprintf(err, errlen, "the coordinator closed the connection "
+		    "without an answer");
+		return NULL;
+	default:
+		return NULL;
 	}
-	msg[total] = '\0';
-	*len = total;
-	return msg;
-fail:
-	free(msg);
-	return NULL;
 }
 
 void

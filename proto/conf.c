@@ -824,19 +824,12 @@ conf_dir_of(const char *path)
 	return dir;
 }
 
-int
-bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
-    void *conf, const char *path, char *errbuf, size_t errlen)
+/* Walk text (textlen bytes, the file named path) into conf; errors to err. */
+static void
+conf_load_text(const struct bora_conf_item *items, size_t n_items, void *conf,
+    const char *path, const char *text, size_t textlen, struct conf_err *err)
 {
-	struct conf_err err = { errbuf, errlen, 0, 0, 0 };
 	struct conf_parse p;
-	char *text = NULL;
-	size_t textlen = 0;
-
-	if (errbuf != NULL && errlen > 0)
-		errbuf[0] = '\0';
-	if (conf_read(path, &text, &textlen, &err) < 0)
-		return -1;
 
 	memset(&p, 0, sizeof(p));
 	p.items = items;
@@ -845,15 +838,14 @@ bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
 	p.path = path;
 	p.text = text;
 	p.textlen = textlen;
-	p.err = &err;
+	p.err = err;
 	p.dir = conf_dir_of(path);
 	p.set_line = calloc(n_items ? n_items : 1, sizeof(*p.set_line));
 	if (p.set_line == NULL || !yaml_parser_initialize(&p.parser)) {
-		conf_err_add(&err, "%s: out of memory", path);
+		conf_err_add(err, "%s: out of memory", path);
 		free(p.set_line);
 		free(p.dir);
-		free(text);
-		return -1;
+		return;
 	}
 	yaml_parser_set_input_string(&p.parser, (const unsigned char *)text,
 	    textlen);
@@ -862,7 +854,38 @@ bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
 	yaml_parser_delete(&p.parser);
 	free(p.set_line);
 	free(p.dir);
+}
+
+int
+bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
+    void *conf, const char *path, char *errbuf, size_t errlen)
+{
+	struct conf_err err = { errbuf, errlen, 0, 0, 0 };
+	char *text = NULL;
+	size_t textlen = 0;
+
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (conf_read(path, &text, &textlen, &err) < 0)
+		return -1;
+	conf_load_text(items, n_items, conf, path, text, textlen, &err);
 	free(text);
+	return err.count > 0 ? -1 : 0;
+}
+
+int
+bora_conf_load_text(const struct bora_conf_item *items, size_t n_items,
+    void *conf, const char *name, const char *text, size_t len,
+    char *errbuf, size_t errlen)
+{
+	struct conf_err err = { errbuf, errlen, 0, 0, 0 };
+
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (len > CONF_FILE_MAX)
+		conf_err_add(&err, "%s: the file is larger than 1 MiB", name);
+	else
+		conf_load_text(items, n_items, conf, name, text, len, &err);
 	return err.count > 0 ? -1 : 0;
 }
 

@@ -67,6 +67,12 @@ void bora_conf_daemon_usage(const struct bora_conf_daemon *d, FILE *out);
 int bora_conf_load_file(const struct bora_conf_item *items, size_t n_items,
     void *conf, const char *path, char *errbuf, size_t errlen);
 
+/* The same for a file's text already read (len bytes; text stays the
+ * caller's), named name in errors and for relative PATH values. */
+int bora_conf_load_text(const struct bora_conf_item *items, size_t n_items,
+    void *conf, const char *name, const char *text, size_t len,
+    char *errbuf, size_t errlen);
+
 /*
  * Apply flags from argv[first..argc) that name items. Stops at the first
  * argument that is not a flag ("--" ends flags) and returns its index in

@@ -22,6 +22,9 @@
 #include <jansson.h>
 
 #define BORA_SUBPROTOCOL "bora.v1"
+/* The operator API's events websocket (docs/api.md): the coordinator
+ * serves it, the CLI reads it. */
+#define BORA_EVENTS_SUBPROTOCOL "bora-events"
 
 /* Default limits; the decoder takes them as parameters (struct bora_limits). */
 #define BORA_MAX_MESSAGE_BYTES   (1024 * 1024)

@@ -43,6 +43,7 @@
 #include <libwebsockets.h>
 
 #include "coordinator_config.h"
+#include "msg.h"
 
 #define API_MAX_BODY (4 * 1024 * 1024)
 
@@ -54,7 +55,7 @@
 extern const struct lws_protocols api_protocol;
 
 /* An execution's events as a websocket, on the same vhosts (api_events_ws.c). */
-#define API_WS_PROTOCOL "bora-events"
+#define API_WS_PROTOCOL BORA_EVENTS_SUBPROTOCOL
 extern const struct lws_protocols api_ws_protocol;
 
 /* Listen on ctx (api_listen.c): the unix socket cfg->api_socket (a stale

@@ -1,5 +1,5 @@
 /*
- * watch.c: `bora watch ID`, an execution as it runs (cli.h).
+ * cli_watch.c: `bora watch ID`, an execution as it runs (cli_int.h).
  *
  * It follows GET /v1/executions/ID/events (which replays from the start,
  * then goes on live) until the execution ends, and exits 0 when it ended
@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 
 #define WATCH_FPS          10
 #define WATCH_TICK_MS      1000      /* redraw without events (durations) */
@@ -283,7 +283,7 @@ watch_idle(void *ctx)
 	return watch_refresh(w, NULL) != CLI_OK;
 }
 
-int
+static int
 cmd_watch(struct cli *cli, int argc, char **argv)
 {
 	struct watch w;
@@ -337,3 +337,9 @@ out:
 	json_decref(w.last_line);
 	return rc;
 }
+
+const struct cli_cmd cli_cmd_watch_entry = {
+	"watch", "ID",
+	"watch an execution live until it ends",
+	cmd_watch
+};

@@ -1,5 +1,5 @@
 /*
- * endpoint.c: where `bora` finds the coordinator, and with what token.
+ * cli_endpoint.c: where `bora` finds the coordinator, and with what token.
  *
  *   --url https://HOST:PORT, else $BORA_URL, else "url" in the config file:
  *   the HTTPS API (config api.port), with the operator token from
@@ -12,8 +12,8 @@
  *   URL from the environment or the config file.
  *
  * The config file is $BORA_CONFIG, else $XDG_CONFIG_HOME/bora/config, else
- * ~/.config/bora/config: "key = value" or "key: value" lines (so a flat
- * YAML map works), '#' comments, values optionally quoted.
+ * ~/.config/bora/config: a YAML mapping (cli_config.c; "key = value" lines
+ * too), read once.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,12 +23,14 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "cli_config_int.h"
+#include "cli_int.h"
+#include "conf.h"
 
 #define CLI_TOKEN_MAX  4096
 
 static struct {
-	char *url, *token_file, *ca, *socket;
+	struct cli_config file;
 	char path[4096];
 	int loaded;
 } cli_conf;
@@ -71,14 +73,12 @@ cli_trim(char *s)
 	return s;
 }
 
-/* Read the config file once; a missing one is no error. */
+/* Read the config file once; a missing one is no error. 0, or -1 after
+ * saying what is wrong with it. */
 static int
 cli_conf_load(void)
 {
-	char line[4096], *k, *v, *sep, **slot;
-	unsigned lineno = 0;
-	size_t vl;
-	FILE *f;
+	char errbuf[4096];
 
 	if (cli_conf.loaded)
 		return 0;
@@ -86,56 +86,15 @@ cli_conf_load(void)
 	cli_conf_path(cli_conf.path, sizeof(cli_conf.path));
 	if (cli_conf.path[0] == '\0')
 		return 0;
-	f = fopen(cli_conf.path, "re");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		cli_warnx("cannot read %s: %s", cli_conf.path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		k = cli_trim(line);
-		if (*k == '\0' || *k == '#' || strcmp(k, "---") == 0)
-			continue;
-		sep = k + strcspn(k, "=:");
-		if (*sep == '\0') {
-			cli_warnx("%s:%u: expected key = value", cli_conf.path,
-			    lineno);
-			fclose(f);
-			return -1;
-		}
-		*sep = '\0';
-		k = cli_trim(k);
-		v = cli_trim(sep + 1);
-		vl = strlen(v);
-		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') &&
-		    v[vl - 1] == v[0]) {
-			v[vl - 1] = '\0';
-			v++;
-		}
-		if (strcmp(k, "url") == 0)
-			slot = &cli_conf.url;
-		else if (strcmp(k, "token_file") == 0)
-			slot = &cli_conf.token_file;
-		else if (strcmp(k, "ca") == 0)
-			slot = &cli_conf.ca;
-		else if (strcmp(k, "socket") == 0)
-			slot = &cli_conf.socket;
-		else {
-			cli_warnx("%s:%u: unknown key %s (known: url, token_file, "
-			    "ca, socket)", cli_conf.path, lineno, k);
-			fclose(f);
-			return -1;
-		}
-		free(*slot);
-		if ((*slot = strdup(v)) == NULL) {
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
+	if (cli_config_read(cli_conf.path, &cli_conf.file, errbuf,
+	    sizeof(errbuf)) == 0)
+		return 0;
+	bora_conf_print_errors(stderr, "bora", errbuf);
+	if (strstr(errbuf, ": unknown key ") != NULL)
+		fprintf(stderr, "bora: the keys of %s are url, token_file, ca "
+		    "and socket\n", cli_conf.path);
+	cli_config_free(&cli_conf.file);
+	return -1;
 }
 
 /* The token in path: its first line, without surrounding blanks. */
@@ -216,10 +175,10 @@ cli_endpoint_setup(struct cli *cli)
 		if ((v = cli_env("BORA_URL")) != NULL)
 			cli->url = v;
 		else if (cli_env("BORA_SOCKET") == NULL) {
-			if (cli_conf.url != NULL)
-				cli->url = cli_conf.url;
-			else if (cli_conf.socket != NULL)
-				cli->socket = cli_conf.socket;
+			if (cli_conf.file.url != NULL)
+				cli->url = cli_conf.file.url;
+			else if (cli_conf.file.socket != NULL)
+				cli->socket = cli_conf.file.socket;
 		}
 	}
 	if (cli->url == NULL)
@@ -230,7 +189,7 @@ cli_endpoint_setup(struct cli *cli)
 		else if ((v = cli_env("BORA_TOKEN_FILE")) != NULL)
 			cli->token_file = v;
 		else
-			cli->token_file = cli_conf.token_file;
+			cli->token_file = cli_conf.file.token_file;
 	}
 	token_file = cli->token_file;
 	if (cli->token == NULL && token_file != NULL) {
@@ -239,7 +198,7 @@ cli_endpoint_setup(struct cli *cli)
 		cli->token = cli_token_buf;
 	}
 	if (cli->ca == NULL)
-		cli->ca = (v = cli_env("BORA_CA")) != NULL ? v : cli_conf.ca;
+		cli->ca = (v = cli_env("BORA_CA")) != NULL ? v : cli_conf.file.ca;
 	ep.url = cli->url;
 	ep.token = cli->token;
 	ep.ca_file = cli->ca;
@@ -248,18 +207,4 @@ cli_endpoint_setup(struct cli *cli)
 		return CLI_USAGE;
 	}
 	return CLI_OK;
-}
-
-void
-cli_endpoint_free(void)
-{
-	http_endpoint_free();
-	if (cli_token_buf != NULL)
-		OPENSSL_clear_free(cli_token_buf, CLI_TOKEN_MAX + 1);
-	cli_token_buf = NULL;
-	free(cli_conf.url);
-	free(cli_conf.token_file);
-	free(cli_conf.ca);
-	free(cli_conf.socket);
-	memset(&cli_conf, 0, sizeof(cli_conf));
 }

@@ -1,5 +1,5 @@
 /*
- * tokens.c: enrollment tokens and revocation in the CLI.
+ * cli_tokens.c: enrollment tokens and revocation in the CLI.
  *
  *   bora token create [--name N] [--labels k=v,...] [--ttl 1h] [--uses N]
  *                     [--json]
@@ -16,7 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli_int.h"
+#include "labels.h"
 #include "msg.h"
 
 enum { OPT_NAME = 2000, OPT_LABELS, OPT_TTL, OPT_USES };
@@ -44,40 +45,16 @@ cli_tokens_ttl(const char *s)
 	return n * mult;
 }
 
-/* "k=v,k2=v2" -> object; NULL after saying why. */
+/* "k=v,k2=v2" -> object (proto/labels.h); NULL after saying why. */
 static json_t *
 cli_tokens_labels(const struct cli *cli, const char *s)
 {
-	json_t *o = json_object();
-	char *copy = strdup(s), *save = NULL, *item, *eq;
+	char err[256];
+	json_t *o = bora_labels_parse(s, strlen(s), err, sizeof(err));
 
-	if (o == NULL || copy == NULL)
-		goto fail;
-	for (item = strtok_r(copy, ",", &save); item != NULL;
-	    item = strtok_r(NULL, ",", &save)) {
-		eq = strchr(item, '=');
-		if (eq == NULL || eq == item) {
-			cli_usage_error(cli, "--labels: expected k=v,..., got '%s'",
-			    item);
-			goto fail;
-		}
-		*eq = '\0';
-		if (!bora_name_valid(item)) {
-			cli_usage_error(cli, "--labels: '%s' is not a label name",
-			    item);
-			goto fail;
-		}
-		if (json_object_set_new(o, item, json_string(eq + 1)) != 0) {
-			cli_usage_error(cli, "--labels: '%s' is not UTF-8", eq + 1);
-			goto fail;
-		}
-	}
-	free(copy);
+	if (o == NULL)
+		cli_usage_error(cli, "--labels: %s", err);
 	return o;
-fail:
-	free(copy);
-	json_decref(o);
-	return NULL;
 }
 
 static void
@@ -91,7 +68,7 @@ cli_tokens_time(json_int_t ms, char *buf, size_t n)
 		snprintf(buf, n, "-");
 }
 
-int
+static int
 cmd_token_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -207,7 +184,7 @@ cli_tokens_labels_text(const json_t *labels, char *buf, size_t n)
 			    json_string_value(v) : "");
 }
 
-int
+static int
 cmd_token_list(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -275,16 +252,41 @@ cli_tokens_one(struct cli *cli, int argc, char **argv, const char *method,
 	return rc;
 }
 
-int
+static int
 cmd_token_revoke(struct cli *cli, int argc, char **argv)
 {
 	return cli_tokens_one(cli, argc, argv, "DELETE", "/v1/tokens/", "",
 	    "token id", 0);
 }
 
-int
+static int
 cmd_agent_revoke(struct cli *cli, int argc, char **argv)
 {
 	return cli_tokens_one(cli, argc, argv, "POST", "/v1/agents/",
 	    "/revoke", "agent name", 1);
 }
+
+const struct cli_cmd cli_cmd_token_create_entry = {
+	"token create", "[--name N] [--labels k=v,...] [--ttl 1h] "
+	  "[--uses N] [--json]",
+	"make an enrollment token (shown once)",
+	cmd_token_create
+};
+
+const struct cli_cmd cli_cmd_token_list_entry = {
+	"token list", "[--json]",
+	"list enrollment tokens (never their secret)",
+	cmd_token_list
+};
+
+const struct cli_cmd cli_cmd_token_revoke_entry = {
+	"token revoke", "ID",
+	"make a token unusable",
+	cmd_token_revoke
+};
+
+const struct cli_cmd cli_cmd_agent_revoke_entry = {
+	"agent revoke", "NAME",
+	"revoke an agent's certificate and disconnect it",
+	cmd_agent_revoke
+};

@@ -1,6 +1,6 @@
 /*
- * workflows.c: bora workflow create | list | show | delete (stored
- * workflows, docs/api.md "Workflows"); `bora run NAME` runs one (exec.c).
+ * cli_workflows.c: bora workflow create | list | show | delete (stored
+ * workflows, docs/api.md "Workflows"); `bora run NAME` runs one (cli_exec.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 #include "dsl.h"
 
 /* Options: --json (when json is set) and the common ones; the remaining
@@ -70,7 +70,7 @@ cli_wf_time(json_int_t ms, char *buf, size_t n)
 		strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-int
+static int
 cmd_workflow_create(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -111,7 +111,7 @@ cmd_workflow_create(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-int
+static int
 cmd_workflow_list(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -140,7 +140,7 @@ cmd_workflow_list(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-int
+static int
 cmd_workflow_show(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -177,7 +177,7 @@ cmd_workflow_show(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-int
+static int
 cmd_workflow_delete(struct cli *cli, int argc, char **argv)
 {
 	struct http_response resp;
@@ -199,3 +199,27 @@ cmd_workflow_delete(struct cli *cli, int argc, char **argv)
 	http_response_free(&resp);
 	return rc;
 }
+
+const struct cli_cmd cli_cmd_workflow_create_entry = {
+	"workflow create", "[--replace] [--json] FILE",
+	"store a workflow file on the coordinator (then: bora run NAME)",
+	cmd_workflow_create
+};
+
+const struct cli_cmd cli_cmd_workflow_list_entry = {
+	"workflow list", "[--json]",
+	"list the stored workflows",
+	cmd_workflow_list
+};
+
+const struct cli_cmd cli_cmd_workflow_show_entry = {
+	"workflow show", "NAME [--json]",
+	"print a stored workflow's YAML (--json: and its canonical form)",
+	cmd_workflow_show
+};
+
+const struct cli_cmd cli_cmd_workflow_delete_entry = {
+	"workflow delete", "NAME",
+	"forget a stored workflow",
+	cmd_workflow_delete
+};

@@ -1,5 +1,5 @@
 /*
- * http_client.h: the CLI's small blocking HTTP/1.1 client, over a unix
+ * cli_http_client_int.h: the CLI's small blocking HTTP/1.1 client, over a unix
  * socket, or over TLS (OpenSSL) to https://HOST:PORT when an endpoint is
  * set (http_set_endpoint): then every request goes there, with
  * "Authorization: Bearer TOKEN", and its socket_path is not used.
@@ -10,8 +10,8 @@
  * headers (HTTP_MAX_HEADER), a collected body (HTTP_MAX_BODY), one streamed
  * line (HTTP_MAX_LINE), one chunk-size line.
  */
-#ifndef BORA_CLI_HTTP_CLIENT_H
-#define BORA_CLI_HTTP_CLIENT_H
+#ifndef BORA_CLI_HTTP_CLIENT_INT_H
+#define BORA_CLI_HTTP_CLIENT_INT_H
 
 #include <stddef.h>
 
@@ -88,9 +88,10 @@ struct http_endpoint {
 };
 
 /* Copy ep (the server's certificate is verified against ca_file and must
- * name the URL's host, DNS name or IP address). 0, or -1 with err. */
+ * name the URL's host, DNS name or IP address); ep stays the caller's. It
+ * replaces the endpoint set before; NULL, or a NULL url, clears it (and
+ * wipes the token's copy). 0, or -1 with err. */
 int http_set_endpoint(const struct http_endpoint *ep, char *err,
     size_t errlen);
-void http_endpoint_free(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * exec.c: the CLI's workflow executions (cli.h):
+ * cli_exec.c: the CLI's workflow executions (cli_int.h):
  *
  *   bora run FILE ...                 POST /v1/executions, then follow
  *                                     GET /v1/executions/ID/events
@@ -26,14 +26,14 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli_int.h"
 #include "dsl.h"
 #include "msg.h"
 
 #define CLI_EXEC_ID_MAX  64          /* engine.h ENGINE_ID_MAX */
 #define CLI_EXEC_PATH    (CLI_EXEC_ID_MAX + 32)
 
-/* ---- ids, inputs ------------------------------------------------------- */
+/* ---- ids --------------------------------------------------------------- */
 
 int
 cli_exec_id_valid(const char *id)
@@ -47,54 +47,6 @@ cli_exec_id_check(const struct cli *cli, const char *id)
 	if (!cli_exec_id_valid(id))
 		return cli_usage_error(cli, "\"%s\" is not an execution id", id);
 	return -1;
-}
-
-/*
- * --input K=V into inputs: V as JSON when it parses as JSON (a number,
- * true, a list, a quoted string...), else as the string V. 0, or the exit
- * status after saying why.
- */
-static int
-cli_exec_input_kv(struct cli *cli, json_t *inputs, char *arg)
-{
-	char *eq = strchr(arg, '=');
-	json_t *v;
-
-	if (eq == NULL || eq == arg)
-		return cli_usage_error(cli, "--input: expected NAME=VALUE, got "
-		    "\"%s\"", arg);
-	*eq = '\0';
-	if (json_object_get(inputs, arg) != NULL)
-		return cli_usage_error(cli, "--input: %s given twice", arg);
-	v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-	if (v == NULL)
-		v = json_string(eq + 1);
-	if (v == NULL)
-		return cli_usage_error(cli, "--input %s: the value must be "
-		    "UTF-8 text", arg);
-	if (json_object_size(inputs) >= CLI_MAX_INPUTS ||
-	    json_object_set_new(inputs, arg, v) != 0)
-		return cli_usage_error(cli, "--input %s: too many inputs", arg);
-	return 0;
-}
-
-/* --input-json OBJECT: its members are inputs (--input wins on a clash). */
-static int
-cli_exec_input_json(struct cli *cli, json_t *base, const char *text)
-{
-	json_error_t jerr;
-	json_t *v;
-
-	v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(v)) {
-		json_decref(v);
-		return cli_usage_error(cli, "--input-json: expected a JSON "
-		    "object%s%s", v == NULL ? ": " : "", v == NULL ?
-		    jerr.text : "");
-	}
-	json_object_update_missing(base, v);
-	json_decref(v);
-	return 0;
 }
 
 /* ---- the event lines --------------------------------------------------- */
@@ -371,7 +323,7 @@ out:
 	return rc;
 }
 
-int
+static int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -401,7 +353,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 			workflow = optarg;
 			break;
 		case 'i':
-			if ((rc = cli_exec_input_kv(cli, inputs, optarg)) != 0)
+			if ((rc = cli_input_add(cli, inputs, optarg)) != 0)
 				goto out;
 			break;
 		case 'j':
@@ -427,7 +379,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (input_json != NULL &&
-	    (rc = cli_exec_input_json(cli, base, input_json)) != 0)
+	    (rc = cli_input_json(cli, base, input_json)) != 0)
 		goto out;
 	json_object_update(base, inputs);     /* --input wins */
 	if (strcmp(argv[optind], "-") != 0 && access(argv[optind], F_OK) != 0 &&
@@ -541,20 +493,64 @@ cli_exec_command(struct cli *cli, int argc, char **argv, const char *verb)
 	return rc;
 }
 
-int
+static int
 cmd_execution_cancel(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "cancel");
 }
 
-int
+static int
 cmd_execution_pause(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "pause");
 }
 
-int
+static int
 cmd_execution_resume(struct cli *cli, int argc, char **argv)
 {
 	return cli_exec_command(cli, argc, argv, "resume");
 }
+
+const struct cli_cmd cli_cmd_run_entry = {
+	"run", "[--workflow NAME] [--input K=V]... [--input-json JSON] "
+	  "[--task NAME] [--no-follow] FILE|NAME",
+	"start a workflow execution (a file, or a stored workflow's NAME) "
+	  "and follow it to its end",
+	cmd_run
+};
+
+const struct cli_cmd cli_cmd_cancel_entry = {
+	"cancel", "ID [--reason TEXT]",
+	"cancel an execution",
+	cmd_execution_cancel
+};
+
+const struct cli_cmd cli_cmd_pause_entry = {
+	"pause", "ID",
+	"pause an execution (running actions go on)",
+	cmd_execution_pause
+};
+
+const struct cli_cmd cli_cmd_resume_entry = {
+	"resume", "ID",
+	"resume a paused execution",
+	cmd_execution_resume
+};
+
+const struct cli_cmd cli_cmd_execution_cancel_entry = {
+	"execution cancel", "ID [--reason TEXT]",
+	"the same as cancel",
+	cmd_execution_cancel
+};
+
+const struct cli_cmd cli_cmd_execution_pause_entry = {
+	"execution pause", "ID",
+	"the same as pause",
+	cmd_execution_pause
+};
+
+const struct cli_cmd cli_cmd_execution_resume_entry = {
+	"execution resume", "ID",
+	"the same as resume",
+	cmd_execution_resume
+};
