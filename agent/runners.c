@@ -32,7 +32,8 @@
 #define RUNNERS_MAX_GROUPS   65536
 #define RUNNERS_USER_BASE    "/tmp/bora-step-XXXXXX"
 
-/* Every step kind this agent knows; "script" first. */
+/* A runner for every step kind of proto/step_kinds.h (test_runners checks
+ * both ways); "script" first. */
 static const struct runner *const runners_table[] = {
 	&runner_script,
 	&runner_puppet,

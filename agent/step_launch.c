@@ -17,6 +17,7 @@
 #include "exec.h"
 #include "journal.h"
 #include "log.h"
+#include "step_kinds.h"
 
 int
 steps_dir_path(struct step *st)
@@ -98,8 +99,8 @@ steps_start(struct step *st, const struct bora_run *run)
 		return;
 	}
 	if ((runner = runners_find(run->kind)) == NULL) {
-		steps_fail(st, BORA_STATUS_ERROR, "unknown step kind '%s'",
-		    run->kind);
+		steps_fail(st, BORA_STATUS_ERROR, "unknown step kind '%s' "
+		    "(known: %s)", run->kind, bora_step_kinds_list());
 		return;
 	}
 	rc = steps_make_dir(st, err, sizeof(err));

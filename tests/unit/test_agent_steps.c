@@ -302,7 +302,8 @@ test_refused(void **state)
 	assert_int_equal(count("accept", NULL), 0);
 	r = last_result("e1.kind.0.1");
 	assert_string_equal(str(r, "status"), "error");
-	assert_string_equal(str(r, "error"), "unknown step kind 'nope'");
+	assert_string_equal(str(r, "error"), "unknown step kind 'nope' "
+	    "(known: script, puppet, file and heat_config)");
 	json_decref(r);
 	r = last_result("..");
 	assert_string_equal(str(r, "error"),

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "runners.h"
+#include "step_kinds.h"
 
 /* argv joined by single spaces. */
 static void
@@ -171,6 +172,31 @@ test_outputs_check(void **state)
 	}
 }
 
+/* Every step kind of the one table has a runner, named the same, and a
+ * name that is not a step kind has none. */
+static void
+test_a_runner_per_step_kind(void **state)
+{
+	const struct bora_action *a;
+	const struct runner *r;
+	size_t kinds = 0;
+
+	(void)state;
+	for (a = bora_actions; a->action != NULL; a++) {
+		r = runners_find(a->kind);
+		if (a->kind == NULL) {
+			assert_null(r);
+			continue;
+		}
+		kinds++;
+		assert_non_null(r);
+		assert_string_equal(r->kind, a->kind);
+	}
+	assert_int_equal(kinds, 4);
+	assert_null(runners_find("bora.script"));
+	assert_null(runners_find("wait_agents"));
+}
+
 int
 main(void)
 {
@@ -181,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_script_env_named_user),
 		cmocka_unit_test(test_puppet_find),
 		cmocka_unit_test(test_outputs_check),
+		cmocka_unit_test(test_a_runner_per_step_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
