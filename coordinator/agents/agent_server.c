@@ -39,6 +39,7 @@
 #define SERVER_MAX_BAD_MESSAGES 100
 
 struct agent_session {
+	struct lws *wsi;               /* set at ESTABLISHED */
 	struct coord_agent *agent;     /* NULL until ESTABLISHED */
 	struct enroll_conn *enroll;    /* instead, without a certificate */
 	struct bora_rxbuf rx;
@@ -48,6 +49,11 @@ struct agent_session {
 };
 
 #define SERVER_RX_WINDOW_S 2
+
+static int agent_rate_check(struct lws *wsi, struct agent_session *pss,
+    uint64_t msgs, uint64_t bytes);
+static void server_count_records(struct lws *wsi, struct agent_session *pss,
+    int on);
 
 static const struct coord_config *server_cfg;
 static uint64_t server_bad_messages;   /* refused messages, all agents */
@@ -288,6 +294,9 @@ agent_session_free(struct agent_session *pss)
 {
 	struct coord_agent *a = pss->agent;
 
+	if (pss->wsi != NULL)
+		server_count_records(pss->wsi, pss, 0);
+	pss->wsi = NULL;
 	bora_rxbuf_free(&pss->rx);
 	enroll_conn_free(pss->enroll);
 	pss->enroll = NULL;
@@ -309,6 +318,42 @@ agent_session_free(struct agent_session *pss)
 	pss->agent = NULL;
 }
 
+/*
+ * Every TLS record the agent sends counts its bytes against the inbound
+ * cap: websocket control frames too (pings, pongs), which libwebsockets
+ * answers itself without a callback, so a ping flood is dropped like any
+ * other flood.
+ */
+static void
+server_tls_record(int write_p, int version, int content_type,
+    const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	struct agent_session *pss = arg;
+	const unsigned char *h = buf;
+
+	(void)version;
+	(void)ssl;
+	if (write_p || content_type != SSL3_RT_HEADER || len < 5 ||
+	    pss == NULL || pss->wsi == NULL || pss->rx_over)
+		return;
+	/* past the cap on bytes it is closed at once: what it sends in a
+	 * second of grace could be many more megabytes to read */
+	if (agent_rate_check(pss->wsi, pss, 0, (uint64_t)h[3] << 8 | h[4]) != 0)
+		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+}
+
+static void
+server_count_records(struct lws *wsi, struct agent_session *pss, int on)
+{
+	SSL *ssl = lws_get_ssl(wsi);
+
+	if (ssl == NULL)
+		return;
+	SSL_set_msg_callback(ssl, on ? server_tls_record : NULL);
+	SSL_set_msg_callback_arg(ssl, on ? pss : NULL);
+}
+
 static int
 agent_established(struct lws *wsi, struct agent_session *pss)
 {
@@ -316,6 +361,8 @@ agent_established(struct lws *wsi, struct agent_session *pss)
 	char name[BORA_MAX_NAME + 1], err[256], addr[64];
 	X509 *peer;
 
+	pss->wsi = wsi;
+	server_count_records(wsi, pss, 1);
 	bora_wsi_peer_addr(wsi, addr, sizeof(addr));
 	peer = lws_get_ssl(wsi) ? SSL_get0_peer_certificate(lws_get_ssl(wsi)) :
 	    NULL;
@@ -372,7 +419,8 @@ agent_writeable(struct lws *wsi, struct coord_agent *a)
  * under the cap.
  */
 static int
-agent_rate_check(struct lws *wsi, struct agent_session *pss, size_t len)
+agent_rate_check(struct lws *wsi, struct agent_session *pss, uint64_t msgs,
+    uint64_t bytes)
 {
 	time_t now = time(NULL);
 	uint64_t max_m = (uint64_t)server_cfg->max_rx_messages *
@@ -386,9 +434,8 @@ agent_rate_check(struct lws *wsi, struct agent_session *pss, size_t len)
 		pss->rx_window = now;
 		pss->rx_msgs = pss->rx_bytes = 0;
 	}
-	if (lws_is_first_fragment(wsi))
-		pss->rx_msgs++;
-	pss->rx_bytes += len;
+	pss->rx_msgs += msgs;
+	pss->rx_bytes += bytes;
 	if ((max_m == 0 || pss->rx_msgs <= max_m) &&
 	    (max_b == 0 || pss->rx_bytes <= max_b))
 		return 0;
@@ -423,7 +470,9 @@ agent_receive(struct lws *wsi, struct agent_session *pss, void *in, size_t len)
 		return -1;
 	if (pss->rx_over)
 		return 0;               /* closing: what it sends is dropped */
-	if (agent_rate_check(wsi, pss, len) != 0) {
+	/* bytes are counted as TLS records arrive (server_tls_record) */
+	if (agent_rate_check(wsi, pss, lws_is_first_fragment(wsi) ? 1 : 0,
+	    0) != 0) {
 		if (a == NULL)
 			return -1;
 		/* the error message goes out, then the connection closes */

@@ -73,5 +73,48 @@ class Floods(harness.BoraTestCase):
         self.assertEqual(res["status"], "success", res)
 
 
+class PingFlood(harness.BoraTestCase):
+    """Websocket pings count against the inbound byte cap like any other
+    bytes (libwebsockets answers them itself, without telling us per
+    frame): an agent that only pings, as fast as it can, is dropped."""
+    AGENTS = ("local",)
+
+    def setUp(self):
+        super().setUp()
+        self.start_coordinator(extra=("--max-rx-bytes", "1048576"))
+        self.start_connected_agent("local")
+
+    def test_ping_flood_is_dropped(self):
+        ws = WSClient(self.port, ca=self.ca, cert=self.cert("fake"), key=self.key("fake"))
+        ws.connect()
+        ws.hello("fake")
+        burst = WSClient.frame(0x9, b"p" * 125) * 500     # 65 KB of pings
+        sent = [0]
+        stop = threading.Event()
+
+        def flood():
+            try:
+                while not stop.is_set() and sent[0] < 2000 * 500:
+                    ws.send_raw(burst)
+                    sent[0] += 500
+            except Exception:   # closed, reset or blocked: stopped
+                pass
+
+        th = threading.Thread(target=flood, daemon=True)
+        th.start()
+        try:
+            self.coord.wait_log(r"dropping agent agent=fake addr=127\.0\.0\.1:\d+ "
+                                r"reason=\"inbound rate over the cap\"", timeout=20)
+            th.join(20)
+            self.assertFalse(th.is_alive(), "the pinging connection was not closed")
+        finally:
+            stop.set()
+            ws.close()
+        print("ping flood: %d pings sent before the close" % sent[0])
+        self.assertNotIn("fake", self.api.agents())
+        sid, events, res = self.run_step("local", "#!/bin/sh\necho after\n")
+        self.assertEqual(res["status"], "success", res)
+
+
 if __name__ == "__main__":
     harness.main()
