@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 
 #include "idmap.h"
@@ -28,10 +29,12 @@
 #define STEP_LOG_CAP         (8 * 1024 * 1024)   /* event bytes kept per step */
 #define STEP_REASON_MAX      256                 /* bytes of a cancel reason */
 
+struct coord_step;
+
 struct agent_steps {               /* unfinished steps of one agent name */
 	char name[BORA_MAX_NAME + 1];
-	struct coord_step *head;
-	struct agent_steps *hash_next;
+	TAILQ_HEAD(, coord_step) steps;    /* the newest first */
+	LIST_ENTRY(agent_steps) hash_link;
 };
 
 struct coord_step {
@@ -50,14 +53,14 @@ struct coord_step {
 	                                  back) */
 
 	struct evlog log;              /* cap STEP_LOG_CAP */
-	struct coord_step *hash_next;
-	struct coord_step *agent_next, *agent_prev;
-	struct coord_step *done_next;
-	struct coord_step *notify_next;  /* owner not told yet (deferred) */
-	int notify_pending;
+	LIST_ENTRY(coord_step) hash_link;     /* in stepmod.by_id */
+	TAILQ_ENTRY(coord_step) agent_link;   /* on its agent's, unfinished */
+	TAILQ_ENTRY(coord_step) done_link;    /* on stepmod.done, finished */
+	TAILQ_ENTRY(coord_step) notify_link;  /* on stepmod.notify */
+	int notify_pending;            /* owner not told yet (deferred) */
 	uint64_t hold_seq;             /* run waits until this write is durable */
 	uint64_t done_seq;             /* the result's write (acks wait for it) */
-	struct coord_step *held_next;  /* on the held list (hold_seq) */
+	TAILQ_ENTRY(coord_step) held_link;    /* on stepmod.held (hold_seq) */
 	int held;
 	int restored;                  /* rebuilt from the store at start */
 	uint64_t out_bytes;            /* output data received (and, when
@@ -72,28 +75,49 @@ struct coord_step {
 
 /* An ack that waits for its result to be durable. */
 struct pending_ack {
-	struct pending_ack *next;
+	TAILQ_ENTRY(pending_ack) link;
 	uint64_t seq;
 	char agent[BORA_MAX_NAME + 1];
 	char step[BORA_MAX_STEP_ID + 1];
 };
 
-static struct coord_step *steps_table[STEPS_BUCKETS];
-static struct agent_steps *agents_table[STEPS_BUCKETS];
-static struct coord_step *done_head, *done_tail;
-static size_t done_count;
-static size_t done_bytes;          /* event bytes of the finished steps */
-static uint64_t steps_counter;
-static char steps_boot[9];         /* random per coordinator start */
-/* While an agent's hello is applied, owners hear of results only after it
- * (an owner may submit or cancel steps of that agent: not while its list
- * is walked). */
-static int steps_defer_owner;
-static struct coord_step *notify_head, *notify_tail;
-/* Waiting for durability (persist.h): new steps' runs and results' acks,
- * each in write order, so steps_release() stops at the first not durable. */
-static struct coord_step *held_head, *held_tail;
-static struct pending_ack *acks_head, *acks_tail;
+LIST_HEAD(step_bucket, coord_step);
+LIST_HEAD(agent_bucket, agent_steps);
+TAILQ_HEAD(step_queue, coord_step);
+TAILQ_HEAD(ack_queue, pending_ack);
+
+/* The module's state: its tables and queues, in one place. */
+struct step_module {
+	struct step_bucket by_id[STEPS_BUCKETS];
+	struct agent_bucket by_agent[STEPS_BUCKETS];
+	struct step_queue done;        /* finished steps, oldest first */
+	size_t done_count;
+	size_t done_bytes;             /* event bytes of the finished steps */
+	size_t keep_done;              /* caps of the finished steps kept */
+	size_t keep_done_bytes;
+	uint64_t counter;              /* of generated ids */
+	char boot[9];                  /* random per coordinator start */
+	/* While an agent's hello is applied, owners hear of results only
+	 * after it (an owner may submit or cancel steps of that agent: not
+	 * while its list is walked). */
+	int defer_owner;
+	struct step_queue notify;
+	/* Waiting for durability (persist.h): new steps' runs and results'
+	 * acks, each in write order, so steps_release() stops at the first
+	 * not durable. */
+	struct step_queue held;
+	struct ack_queue acks;
+	int log_output;                /* log.step_output */
+};
+
+static struct step_module stepmod = {
+	.done = TAILQ_HEAD_INITIALIZER(stepmod.done),
+	.keep_done = STEPS_KEEP_DONE,
+	.keep_done_bytes = STEPS_KEEP_DONE_BYTES,
+	.notify = TAILQ_HEAD_INITIALIZER(stepmod.notify),
+	.held = TAILQ_HEAD_INITIALIZER(stepmod.held),
+	.acks = TAILQ_HEAD_INITIALIZER(stepmod.acks),
+};
 
 static void step_send_ack(struct coord_agent *a, const char *id);
 
@@ -125,7 +149,7 @@ steps_find(const char *id)
 {
 	struct coord_step *s;
 
-	for (s = steps_table[hash_str(id)]; s; s = s->hash_next)
+	LIST_FOREACH(s, &stepmod.by_id[hash_str(id)], hash_link)
 		if (strcmp(s->id, id) == 0)
 			return s;
 	return NULL;
@@ -137,7 +161,7 @@ agent_steps_get(const char *name, int create)
 	unsigned h = hash_str(name);
 	struct agent_steps *as;
 
-	for (as = agents_table[h]; as; as = as->hash_next)
+	LIST_FOREACH(as, &stepmod.by_agent[h], hash_link)
 		if (strcmp(as->name, name) == 0)
 			return as;
 	if (!create)
@@ -146,8 +170,8 @@ agent_steps_get(const char *name, int create)
 	if (as == NULL)
 		return NULL;
 	snprintf(as->name, sizeof(as->name), "%s", name);
-	as->hash_next = agents_table[h];
-	agents_table[h] = as;
+	TAILQ_INIT(&as->steps);
+	LIST_INSERT_HEAD(&stepmod.by_agent[h], as, hash_link);
 	return as;
 }
 
@@ -158,13 +182,7 @@ agent_steps_unlink(struct coord_step *s)
 
 	if (as == NULL)
 		return;
-	if (s->agent_prev)
-		s->agent_prev->agent_next = s->agent_next;
-	else if (as->head == s)
-		as->head = s->agent_next;
-	if (s->agent_next)
-		s->agent_next->agent_prev = s->agent_prev;
-	s->agent_next = s->agent_prev = NULL;
+	TAILQ_REMOVE(&as->steps, s, agent_link);
 }
 
 /* Append one event (takes the JSON object; evlog.c counts output past the
@@ -191,35 +209,20 @@ step_free(struct coord_step *s)
 	free(s);
 }
 
-static void
-steps_table_remove(struct coord_step *s)
-{
-	struct coord_step **pp;
-
-	for (pp = &steps_table[hash_str(s->id)]; *pp; pp = &(*pp)->hash_next)
-		if (*pp == s) {
-			*pp = s->hash_next;
-			return;
-		}
-}
-
 /* Forget the oldest finished steps nobody is watching, past the cap. */
 static void
 steps_evict_done(void)
 {
 	struct coord_step *s;
 
-	while ((done_count > STEPS_KEEP_DONE ||
-	    done_bytes > STEPS_KEEP_DONE_BYTES) && done_head &&
-	    done_head->log.watchers == NULL && !done_head->notify_pending &&
-	    !done_head->held) {
-		s = done_head;
-		done_head = s->done_next;
-		if (done_head == NULL)
-			done_tail = NULL;
-		done_count--;
-		done_bytes -= s->log.bytes;
-		steps_table_remove(s);
+	while ((stepmod.done_count > stepmod.keep_done ||
+	    stepmod.done_bytes > stepmod.keep_done_bytes) &&
+	    (s = TAILQ_FIRST(&stepmod.done)) != NULL &&
+	    s->log.watchers == NULL && !s->notify_pending && !s->held) {
+		TAILQ_REMOVE(&stepmod.done, s, done_link);
+		stepmod.done_count--;
+		stepmod.done_bytes -= s->log.bytes;
+		LIST_REMOVE(s, hash_link);
 		step_free(s);
 	}
 }
@@ -255,15 +258,15 @@ static int
 step_id_take(struct coord_step *s, const char *id, char *err, size_t errlen)
 {
 	if (id == NULL) {
-		if (steps_boot[0] == '\0') {
+		if (stepmod.boot[0] == '\0') {
 			uint32_t r = 0;
 
 			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 				r = (uint32_t)now_ms();
-			snprintf(steps_boot, sizeof(steps_boot), "%08x", r);
+			snprintf(stepmod.boot, sizeof(stepmod.boot), "%08x", r);
 		}
-		snprintf(s->id, sizeof(s->id), "step-%s-%llu", steps_boot,
-		    (unsigned long long)++steps_counter);
+		snprintf(s->id, sizeof(s->id), "step-%s-%llu", stepmod.boot,
+		    (unsigned long long)++stepmod.counter);
 		return 0;
 	}
 	if (!bora_step_id_valid(id)) {
@@ -318,11 +321,7 @@ step_persist(struct coord_step *s)
 	free(inputs);
 	if (s->hold_seq > persist_durable()) {
 		s->held = 1;
-		if (held_tail)
-			held_tail->held_next = s;
-		else
-			held_head = s;
-		held_tail = s;
+		TAILQ_INSERT_TAIL(&stepmod.held, s, held_link);
 	}
 }
 
@@ -347,11 +346,7 @@ step_ack_when_durable(const char *agent, const char *id, uint64_t seq)
 	pa->seq = seq;
 	snprintf(pa->agent, sizeof(pa->agent), "%s", agent);
 	snprintf(pa->step, sizeof(pa->step), "%s", id);
-	if (acks_tail)
-		acks_tail->next = pa;
-	else
-		acks_head = pa;
-	acks_tail = pa;
+	TAILQ_INSERT_TAIL(&stepmod.acks, pa, link);
 }
 
 void
@@ -362,20 +357,17 @@ steps_release(uint64_t durable, void *user)
 	struct pending_ack *pa;
 
 	(void)user;
-	while ((s = held_head) != NULL && s->hold_seq <= durable) {
-		held_head = s->held_next;
-		if (held_head == NULL)
-			held_tail = NULL;
-		s->held_next = NULL;
+	while ((s = TAILQ_FIRST(&stepmod.held)) != NULL &&
+	    s->hold_seq <= durable) {
+		TAILQ_REMOVE(&stepmod.held, s, held_link);
 		s->held = 0;
 		if (s->state == STEP_WAITING && (a = registry_find(s->agent)) !=
 		    NULL && a->welcomed)
 			step_dispatch(s, a);
 	}
-	while ((pa = acks_head) != NULL && pa->seq <= durable) {
-		acks_head = pa->next;
-		if (acks_head == NULL)
-			acks_tail = NULL;
+	while ((pa = TAILQ_FIRST(&stepmod.acks)) != NULL &&
+	    pa->seq <= durable) {
+		TAILQ_REMOVE(&stepmod.acks, pa, link);
 		/* an agent gone meanwhile sends the result again: acked then */
 		if ((a = registry_find(pa->agent)) != NULL && a->welcomed)
 			step_send_ack(a, pa->step);
@@ -438,12 +430,8 @@ step_new(const char *id, const char *agent, const char *kind, json_t *spec,
 	evlog_init(&s->log, STEP_LOG_CAP);
 
 	h = hash_str(s->id);
-	s->hash_next = steps_table[h];
-	steps_table[h] = s;
-	s->agent_next = as->head;
-	if (as->head)
-		as->head->agent_prev = s;
-	as->head = s;
+	LIST_INSERT_HEAD(&stepmod.by_id[h], s, hash_link);
+	TAILQ_INSERT_HEAD(&as->steps, s, agent_link);
 	return s;
 }
 
@@ -554,10 +542,12 @@ steps_of_agent_json(const char *agent)
 	struct coord_step *s;
 	json_t *arr = json_array();
 
-	for (s = as ? as->head : NULL; arr != NULL && s; s = s->agent_next)
+	if (as == NULL || arr == NULL)
+		return arr;
+	TAILQ_FOREACH(s, &as->steps, agent_link)
 		if (json_array_append_new(arr, step_to_json(s)) != 0) {
 			json_decref(arr);
-			arr = NULL;
+			return NULL;
 		}
 	return arr;
 }
@@ -599,12 +589,10 @@ steps_on_accept(struct coord_agent *a, const struct bora_accept *m, char *err,
 	return 0;
 }
 
-static int steps_log_output;
-
 void
 steps_set_log_output(int on)
 {
-	steps_log_output = on;
+	stepmod.log_output = on;
 }
 
 /* --log-step-output: each line of an output chunk as one log event (a
@@ -643,7 +631,7 @@ step_output_show(struct coord_step *s, enum bora_stream stream, uint64_t seq,
 	    "stream", bora_stream_name(stream), "seq", (json_int_t)seq,
 	    "data", data, len));
 	persist_output(s->id, bora_stream_name(stream), data, len);
-	if (steps_log_output)
+	if (stepmod.log_output)
 		step_log_output(s, bora_stream_name(stream), data, len);
 	if (s->owner.on_output != NULL)
 		s->owner.on_output(s->owner.user, s->id,
@@ -768,40 +756,29 @@ step_finish(struct coord_step *s, json_t *res)
 	free(s->cancel_reason);
 	s->cancel_reason = NULL;
 	agent_steps_unlink(s);
-	if (done_tail)
-		done_tail->done_next = s;
-	else
-		done_head = s;
-	done_tail = s;
-	done_count++;
+	TAILQ_INSERT_TAIL(&stepmod.done, s, done_link);
+	stepmod.done_count++;
 	step_record(s, json_pack("{s:s, s:O}", "event", "result", "result",
 	    res));
 	evlog_close(&s->log);
-	done_bytes += s->log.bytes;     /* its log is complete now */
-	if (owner.on_done != NULL && steps_defer_owner) {
+	stepmod.done_bytes += s->log.bytes;     /* its log is complete now */
+	if (owner.on_done != NULL && stepmod.defer_owner) {
 		s->notify_pending = 1;
-		if (notify_tail)
-			notify_tail->notify_next = s;
-		else
-			notify_head = s;
-		notify_tail = s;
+		TAILQ_INSERT_TAIL(&stepmod.notify, s, notify_link);
 	} else if (owner.on_done != NULL)
 		owner.on_done(owner.user, s->id, res);
 	steps_evict_done();     /* may free s */
 	return seq;
 }
 
-/* Tell the owners of the results deferred by steps_defer_owner. */
+/* Tell the owners of the results deferred by stepmod.defer_owner. */
 static void
 steps_notify_deferred(void)
 {
 	struct coord_step *s;
 
-	while ((s = notify_head) != NULL) {
-		notify_head = s->notify_next;
-		if (notify_head == NULL)
-			notify_tail = NULL;
-		s->notify_next = NULL;
+	while ((s = TAILQ_FIRST(&stepmod.notify)) != NULL) {
+		TAILQ_REMOVE(&stepmod.notify, s, notify_link);
 		s->notify_pending = 0;
 		if (s->owner.on_done != NULL)
 			s->owner.on_done(s->owner.user, s->id, s->result);
@@ -993,7 +970,7 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 	json_t *v;
 	size_t i;
 
-	steps_defer_owner = 1;
+	stepmod.defer_owner = 1;
 	/* Results the agent kept for us while it was away, oldest first. */
 	json_array_foreach(h->results, i, v) {
 		snprintf(path, sizeof(path), "results[%zu]", i);
@@ -1004,8 +981,8 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 			    "step=%s reason=\"%s\"", a->name, res.step, err);
 	}
 	as = agent_steps_get(a->name, 0);
-	for (s = as ? as->head : NULL; s; s = next) {
-		next = s->agent_next;
+	for (s = as ? TAILQ_FIRST(&as->steps) : NULL; s; s = next) {
+		next = TAILQ_NEXT(s, agent_link);
 		if (s->state == STEP_RUNNING || s->state == STEP_DISPATCHED) {
 			if (h->running && json_array_has_string(h->running, s->id)) {
 				s->state = STEP_RUNNING;
@@ -1027,7 +1004,7 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 		if (step_dispatch(s, a) != 0)
 			break;
 	}
-	steps_defer_owner = 0;
+	stepmod.defer_owner = 0;
 	steps_notify_deferred();
 }
 
@@ -1042,32 +1019,28 @@ steps_on_agent_gone(struct coord_agent *a)
 void
 steps_shutdown(void)
 {
-	struct coord_step *s, *next;
-	struct agent_steps *as, *asnext;
+	struct coord_step *s;
+	struct agent_steps *as;
+	struct pending_ack *pa;
 	size_t i;
 
 	for (i = 0; i < STEPS_BUCKETS; i++) {
-		for (s = steps_table[i]; s; s = next) {
-			next = s->hash_next;
+		while ((s = LIST_FIRST(&stepmod.by_id[i])) != NULL) {
+			LIST_REMOVE(s, hash_link);
 			step_free(s);
 		}
-		steps_table[i] = NULL;
-		for (as = agents_table[i]; as; as = asnext) {
-			asnext = as->hash_next;
+		while ((as = LIST_FIRST(&stepmod.by_agent[i])) != NULL) {
+			LIST_REMOVE(as, hash_link);
 			free(as);
 		}
-		agents_table[i] = NULL;
 	}
-	done_head = done_tail = NULL;
-	notify_head = notify_tail = NULL;
-	held_head = held_tail = NULL;
-	while (acks_head != NULL) {
-		struct pending_ack *pa = acks_head;
-
-		acks_head = pa->next;
+	TAILQ_INIT(&stepmod.done);
+	TAILQ_INIT(&stepmod.notify);
+	TAILQ_INIT(&stepmod.held);
+	while ((pa = TAILQ_FIRST(&stepmod.acks)) != NULL) {
+		TAILQ_REMOVE(&stepmod.acks, pa, link);
 		free(pa);
 	}
-	acks_tail = NULL;
-	done_count = 0;
-	done_bytes = 0;
+	stepmod.done_count = 0;
+	stepmod.done_bytes = 0;
 }
