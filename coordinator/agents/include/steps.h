@@ -7,8 +7,10 @@
  * per step in a struct evlog up to a byte cap (output past the cap is
  * counted, not kept; the result event always is). API watchers replay the
  * log from any index and are notified as it grows; an owner (the engine)
- * hears of output and the result through callbacks. In memory for now; the
- * store comes later.
+ * hears of output and the result through callbacks. Each step also has a
+ * row in the store (persist.h), and its run and its result's ack wait for
+ * their writes to be durable. The module's files are step_table.c,
+ * step_durable.c, step_output.c and step_protocol.c (step_int.h).
  */
 #ifndef BORA_COORD_STEPS_H
 #define BORA_COORD_STEPS_H
@@ -95,7 +97,7 @@ json_t *steps_of_agent_json(const char *agent);
  */
 struct evlog *step_log(struct coord_step *s);
 
-/* From server.c, after a message passed the codec. Each returns 0, or -1
+/* From agent_server.c, after a message passed the codec. Each returns 0, or -1
  * when the message breaks the rules (a step of another agent, ...): the
  * server then answers with an error message and counts it. */
 void steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h);
