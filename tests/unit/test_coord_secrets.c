@@ -188,14 +188,16 @@ static void
 test_prefix_of_another(void **state)
 {
 	json_t *set = set_of("pass", "password1", NULL);
+	json_t *reversed = set_of("password1", "pass", NULL);
 	const char *const whole[] = { "my pass", "word1 is set", NULL };
 	const char *const shorter[] = { "my pass", "!", NULL };
 	char out[256];
 
 	(void)state;
-	/* the longest secret at a place wins */
+	/* the longest secret at a place wins, in either order of the set */
 	assert_masks_to(set, "password1 and pass", "****** and ******");
 	assert_masks_to(set, "passwor", "******wor");
+	assert_masks_to(reversed, "password1 and pass", "****** and ******");
 	/* a whole short secret at the end is held back: it may be the
 	 * start of the longer one */
 	assert_int_equal(secrets_tail_hold(set, "my pass", 7), 4);
@@ -205,6 +207,7 @@ test_prefix_of_another(void **state)
 	stream_masked(set, shorter, out, sizeof(out));
 	assert_string_equal(out, "my ******!");
 	json_decref(set);
+	json_decref(reversed);
 }
 
 static void

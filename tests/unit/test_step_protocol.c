@@ -1,0 +1,264 @@
+/*
+ * test_step_protocol.c: what submitters and agents do to steps
+ * (coordinator/agents/step_protocol.c), without a store (every write
+ * durable at once): submit to an agent here or away, accept, result,
+ * results kept in a hello and owners told after it, runs sent again on
+ * reconnection, cancel in each state, messages about another agent's step.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "step_int.h"
+#include "steps_fixture.h"
+
+static int
+accept_step(struct coord_agent *a, const char *id)
+{
+	struct bora_accept m = { id, 77 };
+	char err[256];
+
+	return steps_on_accept(a, &m, err, sizeof(err));
+}
+
+static void
+test_life(void **state)
+{
+	struct coord_agent *a = fx_agent("web1");
+	struct coord_step *s;
+	char *ev, *log;
+
+	(void)state;
+	fx_log_start();
+	s = fx_submit("l.1", "web1", fx_owner());
+	/* no store: durable at once, sent at once */
+	assert_string_equal(fx_sent(a), "run l.1");
+	assert_int_equal(step_state(s), STEP_DISPATCHED);
+	assert_int_equal(accept_step(a, "l.1"), 0);
+	assert_int_equal(step_state(s), STEP_RUNNING);
+	assert_int_equal(accept_step(a, "l.1"), 0);     /* a duplicate */
+	assert_int_equal(fx_heard.dones, 0);
+	assert_int_equal(fx_result(a, "l.1", "success", 0), 0);
+	log = fx_log_end();
+	assert_int_equal(step_state(s), STEP_DONE);
+	assert_string_equal(fx_sent(a), "ack l.1");
+	assert_int_equal(fx_heard.dones, 1);
+	assert_string_equal(fx_heard.done_status, "success");
+	assert_true(step_log(s)->closed);
+	ev = fx_events(s);
+	assert_non_null(strstr(ev, "\"event\":\"queued\""));
+	assert_non_null(strstr(ev, "\"event\":\"dispatched\""));
+	assert_non_null(strstr(ev, "\"event\":\"accepted\",\"pid\":77"));
+	assert_non_null(strstr(ev, "\"event\":\"result\""));
+	/* "accepted" once */
+	assert_null(strstr(strstr(ev, "accepted") + 1, "accepted"));
+	free(ev);
+	assert_non_null(strstr(log, "info  steps: step queued step=l.1 "
+	    "agent=web1 kind=script timeout=60\n"));
+	assert_non_null(strstr(log, "step dispatched step=l.1 agent=web1 "));
+	assert_non_null(strstr(log, "step started step=l.1 agent=web1 pid=77"));
+	assert_non_null(strstr(log, "step finished step=l.1 agent=web1 "
+	    "status=success exit=0 duration_ms=250"));
+	free(log);
+	/* late ones change nothing */
+	assert_int_equal(accept_step(a, "l.1"), 0);
+	assert_int_equal(step_state(s), STEP_DONE);
+}
+
+static void
+test_agent_away_then_here(void **state)
+{
+	struct coord_agent *a;
+
+	(void)state;
+	fx_submit("w.1", "web1", NULL);
+	fx_submit("w.2", "web1", NULL);
+	fx_submit("d.1", "db1", NULL);
+	a = fx_agent("web1");
+	/* connected but not through its hello yet: nothing */
+	assert_string_equal(fx_sent(a), "");
+	fx_hello(a, NULL, NULL);
+	assert_string_equal(fx_sent(a), "run w.2, run w.1");
+	assert_int_equal(step_state(steps_find("w.1")), STEP_DISPATCHED);
+	assert_int_equal(step_state(steps_find("d.1")), STEP_WAITING);
+	/* back after a cut: a run that may have been lost is sent again,
+	 * one the agent says it runs is not */
+	assert_int_equal(accept_step(a, "w.1"), 0);
+	fx_gone(a);
+	fx_submit("w.3", "web1", NULL);
+	assert_string_equal(fx_sent(a), "");
+	{
+		json_t *run = json_pack("[s]", "w.1");
+
+		fx_hello(a, run, NULL);
+		json_decref(run);
+	}
+	assert_string_equal(fx_sent(a), "run w.3, run w.2");
+	assert_int_equal(step_state(steps_find("w.1")), STEP_RUNNING);
+	/* a dispatched step the agent runs is running */
+	{
+		json_t *run = json_pack("[s, s]", "w.2", "w.3");
+
+		fx_gone(a);
+		fx_hello(a, run, NULL);
+		json_decref(run);
+	}
+	assert_string_equal(fx_sent(a), "run w.1");
+	assert_int_equal(step_state(steps_find("w.2")), STEP_RUNNING);
+}
+
+/* An owner that submits a step for the same agent when it hears of a
+ * result: allowed, as the agent's list is not being walked then. */
+static void
+resubmit_on_done(void *user, const char *step_id, const json_t *result)
+{
+	char id[64];
+
+	(void)result;
+	snprintf(id, sizeof(id), "%s.again", step_id);
+	(void)fx_submit(id, (const char *)user, NULL);
+	fx_owner()->on_done(NULL, step_id, result);
+}
+
+static void
+test_hello_results(void **state)
+{
+	struct step_owner owner = *fx_owner();
+	struct coord_agent *a;
+	json_t *results;
+
+	(void)state;
+	owner.on_done = resubmit_on_done;
+	owner.user = (void *)"web1";
+	fx_submit("h.1", "web1", &owner);
+	fx_submit("h.2", "web1", &owner);
+	a = fx_agent("web1");
+	fx_hello(a, NULL, NULL);
+	assert_string_equal(fx_sent(a), "run h.2, run h.1");
+	fx_gone(a);
+	/* both finished while the agent was away; one of them twice, and
+	 * one of a step nobody knows */
+	results = json_pack("[{s:s, s:s, s:i, s:I, s:I}, {s:s, s:s, s:i, s:I, "
+	    "s:I}, {s:s, s:s, s:i, s:I, s:I}, {s:s, s:s, s:i, s:I, s:I}]",
+	    "step", "h.1", "status", "success", "exit_code", 0,
+	    "started_ms", (json_int_t)1, "finished_ms", (json_int_t)2,
+	    "step", "h.2", "status", "failed", "exit_code", 2,
+	    "started_ms", (json_int_t)1, "finished_ms", (json_int_t)2,
+	    "step", "h.1", "status", "success", "exit_code", 0,
+	    "started_ms", (json_int_t)1, "finished_ms", (json_int_t)2,
+	    "step", "zz", "status", "success", "exit_code", 0,
+	    "started_ms", (json_int_t)1, "finished_ms", (json_int_t)2);
+	fx_hello(a, NULL, results);
+	json_decref(results);
+	/* each applied once and acked, in order; the owner told after the
+	 * hello, oldest first; what it submitted then sent */
+	assert_string_equal(fx_heard.order, "h.1 h.2");
+	assert_int_equal(step_state(steps_find("h.1")), STEP_DONE);
+	assert_string_equal(fx_sent(a), "ack h.1, ack h.2, ack h.1, "
+	    "run h.1.again, run h.2.again");
+	assert_true(TAILQ_EMPTY(&stepmod.notify));
+}
+
+static void
+test_cancel(void **state)
+{
+	struct coord_agent *a;
+	struct coord_step *w, *d, *r;
+	json_t *run;
+	char *log;
+
+	(void)state;
+	/* waiting: finished here, the owner told at once */
+	w = fx_submit("c.1", "web1", fx_owner());
+	fx_log_start();
+	steps_cancel(w, "not today");
+	log = fx_log_end();
+	assert_int_equal(step_state(w), STEP_DONE);
+	assert_string_equal(fx_heard.done_status, "cancelled");
+	assert_string_equal(json_string_value(json_object_get(w->result,
+	    "error")), "cancelled: not today; agent web1 was not running it");
+	assert_non_null(strstr(log, "step finished step=c.1 agent=web1 "
+	    "status=cancelled where=coordinator"));
+	free(log);
+	steps_cancel(w, "again");              /* finished: left alone */
+	assert_int_equal(fx_heard.dones, 1);
+	/* dispatched, agent here: cancel sent; the result comes as usual */
+	a = fx_agent("web1");
+	fx_hello(a, NULL, NULL);
+	d = fx_submit("c.2", "web1", fx_owner());
+	assert_string_equal(fx_sent(a), "run c.2");
+	steps_cancel(d, "stop");
+	steps_cancel(d, "stop twice");         /* asked already */
+	assert_string_equal(fx_sent(a), "cancel c.2");
+	assert_int_equal(step_state(d), STEP_DISPATCHED);
+	assert_int_equal(fx_result(a, "c.2", "cancelled", 0), 0);
+	assert_int_equal(step_state(d), STEP_DONE);
+	assert_null(d->cancel_reason);
+	/* agent away: kept for its return */
+	r = fx_submit("c.3", "web1", fx_owner());
+	fx_submit("c.4", "web1", fx_owner());
+	(void)fx_sent(a);
+	fx_gone(a);
+	steps_cancel(r, NULL);
+	steps_cancel(steps_find("c.4"), "gone");
+	assert_string_equal(r->cancel_reason, "");
+	/* back running c.3: told to cancel it; not running c.4: it never
+	 * starts, finished here */
+	run = json_pack("[s]", "c.3");
+	fx_hello(a, run, NULL);
+	json_decref(run);
+	assert_string_equal(fx_sent(a), "cancel c.3");
+	assert_int_equal(step_state(r), STEP_RUNNING);
+	assert_int_equal(step_state(steps_find("c.4")), STEP_DONE);
+	assert_string_equal(fx_heard.done_step, "c.4");
+}
+
+static void
+test_other_agents_step(void **state)
+{
+	struct coord_agent *a = fx_agent("web1"), *b = fx_agent("db1");
+	struct bora_accept m = { "o.1", 1 };
+	struct bora_result r;
+	char err[256];
+
+	(void)state;
+	fx_submit("o.1", "web1", fx_owner());
+	(void)fx_sent(a);
+	assert_int_equal(steps_on_accept(b, &m, err, sizeof(err)), -1);
+	assert_string_equal(err, "step o.1 belongs to another agent");
+	memset(&r, 0, sizeof(r));
+	r.step = "o.1";
+	r.status = BORA_STATUS_SUCCESS;
+	assert_int_equal(steps_on_result(b, &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "step o.1 belongs to another agent");
+	r.step = "nope";
+	assert_int_equal(steps_on_result(a, &r, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown step nope");
+	/* nothing changed, nothing sent */
+	assert_int_equal(step_state(steps_find("o.1")), STEP_DISPATCHED);
+	assert_int_equal(fx_heard.dones, 0);
+	assert_string_equal(fx_sent(a), "");
+	assert_string_equal(fx_sent(b), "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_life, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_agent_away_then_here,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hello_results, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_other_agents_step,
+		    fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
