@@ -24,14 +24,12 @@ void
 step_durable_put(struct coord_step *s)
 {
 	struct store_step st;
-	char exec_id[BORA_MAX_STEP_ID + 1];
 	char *spec = json_dumps(s->spec, JSON_COMPACT);
 	char *inputs = s->inputs ? json_dumps(s->inputs, JSON_COMPACT) : NULL;
 
 	memset(&st, 0, sizeof(st));
-	step_exec_id(s, exec_id, sizeof(exec_id));
 	st.id = s->id;
-	st.exec_id = exec_id[0] ? exec_id : NULL;
+	st.exec_id = s->exec[0] ? s->exec : NULL;
 	st.agent = s->agent;
 	st.kind = s->kind;
 	st.state = STORE_STEP_DISPATCHED;
@@ -149,8 +147,8 @@ steps_restore(const struct store_step *st, const struct step_owner *owner,
 	step_record(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event",
 	    "restored", "step", s->id, "agent", s->agent, "kind", s->kind,
 	    "time_ms", (json_int_t)bora_wall_ms()));
-	log_info("steps", "step restored step=%s agent=%s kind=%s state=%s",
-	    s->id, s->agent, s->kind, step_state_name(s->state));
+	log_info("steps", "step restored step=%s%s agent=%s kind=%s state=%s",
+	    s->id, s->labels, s->agent, s->kind, step_state_name(s->state));
 	return 0;
 }
 

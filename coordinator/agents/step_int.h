@@ -34,6 +34,8 @@
 #define STEPS_KEEP_DONE_BYTES (256u * 1024 * 1024)  /* their event logs */
 #define STEP_LOG_CAP         (8 * 1024 * 1024)   /* event bytes kept per step */
 #define STEP_REASON_MAX      256                 /* bytes of a cancel reason */
+/* " exec=EXEC task=TASK", each value quoted for a log line when it must */
+#define STEP_LABELS_MAX      (2 * (BORA_MAX_STEP_ID + STEP_TASK_MAX) + 16)
 
 struct coord_step;
 
@@ -53,7 +55,11 @@ struct coord_step {
 	enum coord_step_state state;
 	json_t *result;                /* once STEP_DONE */
 	int64_t created_ms;
-	struct step_owner owner;       /* all NULL: none */
+	struct step_owner owner;       /* all NULL: none; its exec and task
+	                                  always NULL (copied below) */
+	char exec[BORA_MAX_STEP_ID + 1];  /* its execution, "" for none */
+	char labels[STEP_LABELS_MAX];  /* " exec=E task=T" after step= in
+	                                  its log lines, "" for none */
 	char *cancel_reason;           /* cancel asked while dispatched; "" for
 	                                  none given (sent when the agent is
 	                                  back) */
@@ -140,10 +146,6 @@ void step_table_done(struct coord_step *s);
 void step_table_evict(void);
 /* Append one event to the step's log (ev taken). */
 void step_record(struct coord_step *s, json_t *ev);
-/* The execution a step of the engine belongs to, into buf (n bytes): its
- * id up to the first dot (EXEC.TASKSEQ.ITEM.ATTEMPT) when an owner hears
- * of its result, else "". */
-void step_exec_id(const struct coord_step *s, char *buf, size_t n);
 
 /* step_durable.c */
 /* Queue the step's row ("dispatched"); its run waits until the row is

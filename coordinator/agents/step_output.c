@@ -31,19 +31,18 @@ static void
 step_log_output(const struct coord_step *s, const char *stream,
     const char *data, size_t len)
 {
-	char line[1024], q[2 * sizeof(line)], exec_id[BORA_MAX_STEP_ID + 1];
+	char line[1024], q[2 * sizeof(line)];
 	const char *nl;
 	size_t n, take;
 
-	step_exec_id(s, exec_id, sizeof(exec_id));
 	while (len > 0) {
 		nl = memchr(data, '\n', len);
 		n = nl ? (size_t)(nl - data) : len;
 		take = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
 		memcpy(line, data, take);
 		line[take] = '\0';
-		log_info("steps", "output step=%s%s%s agent=%s stream=%s line=%s",
-		    s->id, exec_id[0] ? " exec=" : "", exec_id, s->agent, stream,
+		log_info("steps", "output step=%s%s agent=%s stream=%s line=%s",
+		    s->id, s->labels, s->agent, stream,
 		    bora_log_quote(line, q, sizeof(q)));
 		n += nl ? 1 : 0;
 		data += n;

@@ -42,8 +42,8 @@ step_dispatch(struct coord_step *s, struct coord_agent *a)
 		step_record(s, json_pack("{s:s, s:I}", "event", "dispatched",
 		    "time_ms", (json_int_t)bora_wall_ms()));
 	}
-	log_info("steps", "step dispatched step=%s agent=%s kind=%s",
-	    s->id, s->agent, s->kind);
+	log_info("steps", "step dispatched step=%s%s agent=%s kind=%s",
+	    s->id, s->labels, s->agent, s->kind);
 	return 0;
 }
 
@@ -62,8 +62,8 @@ steps_submit(const char *id, const char *agent, const char *kind,
 	step_record(s, json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "queued",
 	    "step", s->id, "agent", s->agent, "kind", s->kind,
 	    "time_ms", (json_int_t)s->created_ms));
-	log_info("steps", "step queued step=%s agent=%s kind=%s timeout=%u",
-	    s->id, s->agent, s->kind, timeout_s);
+	log_info("steps", "step queued step=%s%s agent=%s kind=%s timeout=%u",
+	    s->id, s->labels, s->agent, s->kind, timeout_s);
 	step_durable_put(s);
 	a = registry_find(agent);
 	if (a != NULL && a->welcomed)
@@ -86,8 +86,8 @@ steps_on_accept(struct coord_agent *a, const struct bora_accept *m, char *err,
 		step_record(s, json_pack("{s:s, s:I, s:I}", "event", "accepted",
 		    "pid", (json_int_t)m->pid, "time_ms",
 		    (json_int_t)bora_wall_ms()));
-		log_info("steps", "step started step=%s agent=%s pid=%lld",
-		    s->id, a->name, (long long)m->pid);
+		log_info("steps", "step started step=%s%s agent=%s pid=%lld",
+		    s->id, s->labels, a->name, (long long)m->pid);
 	}
 	return 0;
 }
@@ -135,6 +135,15 @@ steps_notify_deferred(void)
 	step_table_evict();
 }
 
+/* A step that ends in failure is logged at warn, as the engine logs a task
+ * or an execution that ends in ERROR; a cancelled one is not a failure. */
+static enum bora_log_level
+step_end_level(enum bora_status st)
+{
+	return st == BORA_STATUS_SUCCESS || st == BORA_STATUS_CANCELLED ?
+	    BORA_LOG_INFO : BORA_LOG_WARN;
+}
+
 int
 steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
     size_t errlen)
@@ -169,14 +178,14 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 		return -1;
 	}
 	if (m->has_exit_code)
-		log_info("steps", "step finished step=%s agent=%s status=%s "
-		    "exit=%d duration_ms=%lld", s->id, a->name,
-		    bora_status_name(m->status), m->exit_code,
-		    (long long)(m->finished_ms - m->started_ms));
+		bora_log(step_end_level(m->status), 0, "steps", "step finished "
+		    "step=%s%s agent=%s status=%s exit=%d duration_ms=%lld",
+		    s->id, s->labels, a->name, bora_status_name(m->status),
+		    m->exit_code, (long long)(m->finished_ms - m->started_ms));
 	else
-		log_info("steps", "step finished step=%s agent=%s status=%s "
-		    "signal=%d", s->id, a->name, bora_status_name(m->status),
-		    m->signal);
+		bora_log(step_end_level(m->status), 0, "steps", "step finished "
+		    "step=%s%s agent=%s status=%s signal=%d", s->id, s->labels,
+		    a->name, bora_status_name(m->status), m->signal);
 	if (s->restored)
 		step_output_fill_lost(s, m, res);
 	snprintf(id, sizeof(id), "%s", s->id);
@@ -199,12 +208,12 @@ step_cancel_local(struct coord_step *s, const char *reason)
 	    "status", "cancelled", "error", text, "started_ms", (json_int_t)t,
 	    "finished_ms", (json_int_t)t);
 	if (res == NULL) {
-		log_warnx("steps", "cannot cancel step=%s reason=\"out of "
-		    "memory\"", s->id);
+		log_warnx("steps", "cannot cancel step=%s%s reason=\"out of "
+		    "memory\"", s->id, s->labels);
 		return;
 	}
-	log_info("steps", "step finished step=%s agent=%s status=cancelled "
-	    "where=coordinator", s->id, s->agent);
+	log_info("steps", "step finished step=%s%s agent=%s status=cancelled "
+	    "where=coordinator", s->id, s->labels, s->agent);
 	step_finish(s, res);
 }
 
@@ -219,7 +228,8 @@ step_send_cancel(struct coord_step *s, struct coord_agent *a)
 	    s->cancel_reason : NULL;
 	if (agent_send(a, &m) != 0)
 		return -1;
-	log_info("steps", "step cancel sent step=%s agent=%s", s->id, a->name);
+	log_info("steps", "step cancel sent step=%s%s agent=%s", s->id,
+	    s->labels, a->name);
 	return 0;
 }
 
@@ -241,8 +251,8 @@ steps_cancel(struct coord_step *s, const char *reason)
 	 * reason, so that an agent away now is told when it is back. */
 	n = reason ? strnlen(reason, STEP_REASON_MAX) : 0;
 	if ((s->cancel_reason = malloc(n + 1)) == NULL) {
-		log_warnx("steps", "cannot cancel step=%s reason=\"out of "
-		    "memory\"", s->id);
+		log_warnx("steps", "cannot cancel step=%s%s reason=\"out of "
+		    "memory\"", s->id, s->labels);
 		return;
 	}
 	memcpy(s->cancel_reason, reason ? reason : "", n);
@@ -251,8 +261,8 @@ steps_cancel(struct coord_step *s, const char *reason)
 	if (a != NULL && a->welcomed)
 		step_send_cancel(s, a);
 	else
-		log_info("steps", "step cancel waits for its agent step=%s "
-		    "agent=%s", s->id, s->agent);
+		log_info("steps", "step cancel waits for its agent step=%s%s "
+		    "agent=%s", s->id, s->labels, s->agent);
 }
 
 static int

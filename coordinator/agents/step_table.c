@@ -106,8 +106,8 @@ void
 step_record(struct coord_step *s, json_t *ev)
 {
 	if (evlog_append(&s->log, ev) != 0)
-		log_warnx("steps", "event not logged step=%s reason=\"out of "
-		    "memory\"", s->id);
+		log_warnx("steps", "event not logged step=%s%s reason=\"out of "
+		    "memory\"", s->id, s->labels);
 }
 
 static void
@@ -182,15 +182,42 @@ step_id_take(struct coord_step *s, const char *id, char *err, size_t errlen)
 	return 0;
 }
 
-void
-step_exec_id(const struct coord_step *s, char *buf, size_t n)
+/* The owner's callbacks into the step; its labels are the step's own. */
+static void
+step_owner_copy(struct coord_step *s, const struct step_owner *owner)
 {
-	const char *dot = strchr(s->id, '.');
+	static const struct step_owner none;
 
-	buf[0] = '\0';
-	if (s->owner.on_done != NULL && dot != NULL &&
-	    (size_t)(dot - s->id) < n)
-		snprintf(buf, n, "%.*s", (int)(dot - s->id), s->id);
+	s->owner = owner != NULL ? *owner : none;
+	s->owner.exec = NULL;           /* borrowed for the call only */
+	s->owner.task = NULL;
+}
+
+/* The step's execution and its labels for the log, from owner (see
+ * struct step_owner in steps.h). */
+static void
+step_table_label(struct coord_step *s, const struct step_owner *owner)
+{
+	char qe[2 * BORA_MAX_STEP_ID + 4], qt[2 * STEP_TASK_MAX + 4];
+	char task[STEP_TASK_MAX + 1];
+	const char *dot = strchr(s->id, '.');
+	int n = 0;
+
+	s->exec[0] = task[0] = '\0';
+	if (owner != NULL && owner->exec != NULL)
+		snprintf(s->exec, sizeof(s->exec), "%s", owner->exec);
+	else if (owner != NULL && owner->on_done != NULL && dot != NULL)
+		snprintf(s->exec, sizeof(s->exec), "%.*s", (int)(dot - s->id),
+		    s->id);
+	if (owner != NULL && owner->task != NULL)
+		snprintf(task, sizeof(task), "%s", owner->task);
+	s->labels[0] = '\0';
+	if (s->exec[0] != '\0')
+		n = snprintf(s->labels, sizeof(s->labels), " exec=%s",
+		    bora_log_quote(s->exec, qe, sizeof(qe)));
+	if (task[0] != '\0' && n >= 0 && (size_t)n < sizeof(s->labels))
+		snprintf(s->labels + n, sizeof(s->labels) - (size_t)n,
+		    " task=%s", bora_log_quote(task, qt, sizeof(qt)));
 }
 
 struct coord_step *
@@ -240,8 +267,8 @@ step_table_new(const char *id, const char *agent, const char *kind,
 	s->timeout_s = timeout_s;
 	s->state = STEP_WAITING;
 	s->created_ms = bora_wall_ms();
-	if (owner != NULL)
-		s->owner = *owner;
+	step_owner_copy(s, owner);
+	step_table_label(s, owner);
 	evlog_init(&s->log, STEP_LOG_CAP);
 
 	LIST_INSERT_HEAD(&stepmod.by_id[step_table_hash(s->id)], s,
@@ -253,9 +280,7 @@ step_table_new(const char *id, const char *agent, const char *kind,
 void
 step_set_owner(struct coord_step *s, const struct step_owner *owner)
 {
-	static const struct step_owner none = { NULL, NULL, NULL };
-
-	s->owner = owner ? *owner : none;
+	step_owner_copy(s, owner);
 }
 
 struct evlog *

@@ -248,9 +248,21 @@ const struct step_owner *
 fx_owner(void)
 {
 	static const struct step_owner owner = {
-		fx_on_output, fx_on_done, NULL
+		.on_output = fx_on_output,
+		.on_done = fx_on_done,
 	};
 
+	return &owner;
+}
+
+const struct step_owner *
+fx_owner_labelled(const char *exec, const char *task)
+{
+	static struct step_owner owner;
+
+	owner = *fx_owner();
+	owner.exec = exec;
+	owner.task = task;
 	return &owner;
 }
 

@@ -58,8 +58,11 @@ const char *fx_sent(struct coord_agent *a);
 /* A loop turn of the store: commit, then the release hooks. */
 void fx_turn(void);
 
-/* An owner whose callbacks fill fx_heard. */
+/* An owner whose callbacks fill fx_heard; the second one labels the step
+ * with exec and task (static, valid until the next call). */
 const struct step_owner *fx_owner(void);
+const struct step_owner *fx_owner_labelled(const char *exec,
+    const char *task);
 
 /* A step submitted with a spec {"script": "true"}, timeout 60; it must
  * succeed. */

@@ -84,6 +84,10 @@ test_run_held_until_durable(void **state)
 	fx_submit("lone", "web1", NULL);
 	fx_turn();
 	assert_string_equal(row_of("lone").exec_id, "");
+	/* or the one its owner names */
+	fx_submit("named.1", "web1", fx_owner_labelled("x77", "t"));
+	fx_turn();
+	assert_string_equal(row_of("named.1").exec_id, "x77");
 }
 
 static void
@@ -213,10 +217,12 @@ test_restore(void **state)
 	st.output_kept = 10;            /* filled by loads */
 	st.output_dropped = 5;
 	fx_log_start();
-	assert_int_equal(steps_restore(&st, fx_owner(), err, sizeof(err)), 0);
+	assert_int_equal(steps_restore(&st, fx_owner_labelled(NULL, "wait"),
+	    err, sizeof(err)), 0);
 	log = fx_log_end();
-	assert_non_null(strstr(log, "step restored step=x9.2.0.1 "));
-	assert_non_null(strstr(log, " state=running"));
+	/* labelled as when it was submitted */
+	assert_non_null(strstr(log, "info  steps: step restored step=x9.2.0.1 "
+	    "exec=x9 task=wait agent=web1 kind=script state=running\n"));
 	free(log);
 	s = steps_find("x9.2.0.1");
 	assert_non_null(s);

@@ -170,11 +170,14 @@ static void
 test_log_output(void **state)
 {
 	struct coord_agent *a = fx_agent("web1");
-	struct coord_step *s = dispatched(a, "ex7.1.0.1");
+	struct coord_step *s = fx_submit("ex7.1.0.1", "web1",
+	    fx_owner_labelled(NULL, "build"));
 	json_t *set = json_pack("[s]", "pw9");
 	char *log;
 
 	(void)state;
+	fx_turn();
+	(void)fx_sent(a);
 	step_set_secrets(s, set);
 	json_decref(set);
 	/* off by default */
@@ -190,8 +193,8 @@ test_log_output(void **state)
 	log = fx_log_end();
 	steps_set_log_output(0);
 	/* a line each, the unfinished one too, quoted, masked */
-	assert_non_null(strstr(log, "steps: output step=ex7.1.0.1 exec=ex7 "
-	    "agent=web1 stream=stdout line=\"line one\"\n"));
+	assert_non_null(strstr(log, "info  steps: output step=ex7.1.0.1 "
+	    "exec=ex7 task=build agent=web1 stream=stdout line=\"line one\"\n"));
 	assert_non_null(strstr(log, "line=\"the ****** here\"\n"));
 	assert_non_null(strstr(log, "line=\"no end\"\n"));
 	assert_null(strstr(log, "pw9"));

@@ -57,12 +57,16 @@ test_life(void **state)
 	/* "accepted" once */
 	assert_null(strstr(strstr(ev, "accepted") + 1, "accepted"));
 	free(ev);
-	assert_non_null(strstr(log, "info  steps: step queued step=l.1 "
+	/* an owner that hears of the result, a dotted id: the part before
+	 * the dot is its execution */
+	assert_non_null(strstr(log, "info  steps: step queued step=l.1 exec=l "
 	    "agent=web1 kind=script timeout=60\n"));
-	assert_non_null(strstr(log, "step dispatched step=l.1 agent=web1 "));
-	assert_non_null(strstr(log, "step started step=l.1 agent=web1 pid=77"));
-	assert_non_null(strstr(log, "step finished step=l.1 agent=web1 "
-	    "status=success exit=0 duration_ms=250"));
+	assert_non_null(strstr(log, "step dispatched step=l.1 exec=l "
+	    "agent=web1 "));
+	assert_non_null(strstr(log, "step started step=l.1 exec=l agent=web1 "
+	    "pid=77"));
+	assert_non_null(strstr(log, "info  steps: step finished step=l.1 "
+	    "exec=l agent=web1 status=success exit=0 duration_ms=250"));
 	free(log);
 	/* late ones change nothing */
 	assert_int_equal(accept_step(a, "l.1"), 0);
@@ -181,8 +185,8 @@ test_cancel(void **state)
 	assert_string_equal(fx_heard.done_status, "cancelled");
 	assert_string_equal(json_string_value(json_object_get(w->result,
 	    "error")), "cancelled: not today; agent web1 was not running it");
-	assert_non_null(strstr(log, "step finished step=c.1 agent=web1 "
-	    "status=cancelled where=coordinator"));
+	assert_non_null(strstr(log, "info  steps: step finished step=c.1 "
+	    "exec=c agent=web1 status=cancelled where=coordinator"));
 	free(log);
 	steps_cancel(w, "again");              /* finished: left alone */
 	assert_int_equal(fx_heard.dones, 1);
@@ -215,6 +219,80 @@ test_cancel(void **state)
 	assert_int_equal(step_state(r), STEP_RUNNING);
 	assert_int_equal(step_state(steps_find("c.4")), STEP_DONE);
 	assert_string_equal(fx_heard.done_step, "c.4");
+}
+
+/* Every line of log that names step id carries want. */
+static void
+assert_lines_carry(const char *log, const char *id, const char *want)
+{
+	char needle[128];
+	const char *p, *end;
+	size_t lines = 0;
+
+	snprintf(needle, sizeof(needle), "step=%s ", id);
+	for (p = log; (p = strstr(p, needle)) != NULL; p = end) {
+		end = strchr(p, '\n');
+		assert_non_null(end);
+		if (memmem(p, (size_t)(end - p), want, strlen(want)) == NULL)
+			fail_msg("a line of %s without %s: %.*s", id, want,
+			    (int)(end - p), p);
+		lines++;
+	}
+	assert_true(lines > 0);
+}
+
+static void
+test_labels(void **state)
+{
+	struct coord_agent *a = fx_agent("web1");
+	struct coord_step *s;
+	char task[32], *log;
+
+	(void)state;
+	fx_hello(a, NULL, NULL);
+	snprintf(task, sizeof(task), "install");
+	fx_log_start();
+	s = fx_submit("e5.3.0.1", "web1", fx_owner_labelled(NULL, task));
+	/* copied: the caller's string may go */
+	snprintf(task, sizeof(task), "changed");
+	assert_int_equal(accept_step(a, "e5.3.0.1"), 0);
+	/* detached (the engine does so before it cancels): still labelled */
+	step_set_owner(s, NULL);
+	steps_cancel(s, "stop");
+	assert_int_equal(fx_result(a, "e5.3.0.1", "failed", 3), 0);
+	/* an explicit execution, a task name that must be quoted */
+	fx_submit("plain", "web1", fx_owner_labelled("run-42", "deploy web"));
+	/* no owner: no labels */
+	fx_submit("api.1", "web1", NULL);
+	assert_int_equal(fx_result(a, "plain", "timeout", 0), 0);
+	assert_int_equal(fx_result(a, "api.1", "cancelled", 0), 0);
+	log = fx_log_end();
+	assert_lines_carry(log, "e5.3.0.1", " exec=e5 task=install agent=web1");
+	assert_non_null(strstr(log, "step queued step=e5.3.0.1 exec=e5 "
+	    "task=install agent=web1 kind=script"));
+	assert_non_null(strstr(log, "step dispatched step=e5.3.0.1 exec=e5 "
+	    "task=install agent=web1"));
+	assert_non_null(strstr(log, "step started step=e5.3.0.1 exec=e5 "
+	    "task=install agent=web1"));
+	assert_non_null(strstr(log, "step cancel sent step=e5.3.0.1 exec=e5 "
+	    "task=install agent=web1"));
+	/* failed: a warning */
+	assert_non_null(strstr(log, "warn  steps: step finished step=e5.3.0.1 "
+	    "exec=e5 task=install agent=web1 status=failed exit=3"));
+	assert_null(strstr(log, "changed"));
+	assert_lines_carry(log, "plain",
+	    " exec=run-42 task=\"deploy web\" agent=web1");
+	assert_non_null(strstr(log, "warn  steps: step finished step=plain "
+	    "exec=run-42 task=\"deploy web\" agent=web1 status=timeout"));
+	assert_lines_carry(log, "api.1", "step=api.1 agent=web1");
+	/* cancelled on the agent: not a failure */
+	assert_non_null(strstr(log, "info  steps: step finished step=api.1 "
+	    "agent=web1 status=cancelled"));
+	assert_null(strstr(log, "step=api.1 exec="));
+	free(log);
+	assert_string_equal(s->exec, "e5");
+	assert_string_equal(steps_find("plain")->exec, "run-42");
+	assert_string_equal(steps_find("api.1")->exec, "");
 }
 
 static void
@@ -255,6 +333,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hello_results, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_labels, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_other_agents_step,
 		    fx_setup, fx_teardown),
