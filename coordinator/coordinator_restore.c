@@ -33,10 +33,13 @@ static int
 restore_step(void *user, const struct store_step *st)
 {
 	struct restore_state *pl = user;
+	struct step_owner owner = *engine_glue_step_owner();
 	char err[256];
 
-	if (steps_restore(st, st->exec_id ? engine_glue_step_owner() : NULL,
-	    err, sizeof(err)) != 0) {
+	/* labelled with its task, as when the engine started it */
+	owner.task = engine_step_task(st->id);
+	if (steps_restore(st, st->exec_id ? &owner : NULL, err,
+	    sizeof(err)) != 0) {
 		log_errorx("store", "cannot restore a step step=%s reason=\"%s\"",
 		    st->id, err);
 		pl->failed++;

@@ -183,7 +183,8 @@ secrets_tail_hold(const json_t *set, const char *data, size_t len)
 	json_t *v;
 
 	json_array_foreach(set, i, v) {
-		n = json_string_length(v);
+		if ((n = json_string_length(v)) == 0)
+			continue;       /* no secret (n - 1 would wrap) */
 		/* the longest proper prefix of v that data ends with */
 		for (j = n - 1 < len ? n - 1 : len; j > hold; j--)
 			if (memcmp(data + len - j, json_string_value(v), j) == 0) {

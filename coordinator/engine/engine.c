@@ -212,9 +212,11 @@ engine_exec_set_state(struct engine_exec *x, enum xstate s, const char *info)
 	if (x->ended_ms > 0 && x->ended_ms >= x->created_ms)
 		snprintf(dur, sizeof(dur), " duration=%lldms",
 		    (long long)(x->ended_ms - x->created_ms));
-	log_info("engine", "execution %s exec=%s workflow=%s%s%s%s",
-	    xstate_names[s], x->id, x->wf_name, dur, x->info[0] ? " info=" :
-	    "", x->info[0] ? engine_quote(x, x->info, q, sizeof(q)) : "");
+	/* an execution that ends in ERROR is a warning */
+	bora_log(s == X_ERROR ? BORA_LOG_WARN : BORA_LOG_INFO, 0, "engine",
+	    "execution %s exec=%s workflow=%s%s%s%s", xstate_names[s], x->id,
+	    x->wf_name, dur, x->info[0] ? " info=" : "", x->info[0] ?
+	    engine_quote(x, x->info, q, sizeof(q)) : "");
 }
 
 const char *
@@ -246,6 +248,16 @@ engine_step_secrets(const char *step_id)
 	snprintf(id, sizeof(id), "%.*s", (int)(dot - step_id), step_id);
 	x = engine_find(id);
 	return x != NULL ? x->secrets : NULL;
+}
+
+const char *
+engine_step_task(const char *step_id)
+{
+	struct engine_action *a;
+
+	if (!engine_state.ready || (a = idmap_get(&engine_state.steps, step_id)) == NULL)
+		return NULL;
+	return a->t->name;
 }
 
 int

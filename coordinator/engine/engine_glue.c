@@ -5,7 +5,8 @@
  *   wake_at         one lws_sorted_usec_list_t on the event loop's context,
  *                   calling engine_run_timers()
  *   step_start      steps_submit() with the engine's step id and an owner
- *                   whose callbacks are engine_step_output/engine_step_done
+ *                   whose callbacks are engine_step_output/engine_step_done,
+ *                   labelled with the step's task (engine_step_task)
  *   step_cancel     steps_cancel(), after the owner is detached
  *   agents_matching registry_matching()
  *   welcome hook    engine_agent_connected()
@@ -76,7 +77,8 @@ glue_step_done(void *user, const char *step_id, const json_t *result)
 }
 
 static const struct step_owner glue_owner = {
-	glue_step_output, glue_step_done, NULL
+	.on_output = glue_step_output,
+	.on_done = glue_step_done,
 };
 
 const struct step_owner *
@@ -90,13 +92,17 @@ glue_step_start(void *user, const char *step_id, const char *agent,
     const char *kind, const json_t *spec, const json_t *inputs,
     uint32_t timeout_s, char *err, size_t errlen)
 {
-	(void)user;
-	/* steps.c takes its own references and never changes them: the
-	 * casts only satisfy jansson's non-const json_incref(). */
+	struct step_owner owner = glue_owner;
 	struct coord_step *s;
 
+	(void)user;
+	/* the step's log lines name its execution (the id's part before its
+	 * first dot) and its task */
+	owner.task = engine_step_task(step_id);
+	/* steps.c takes its own references and never changes them: the
+	 * casts only satisfy jansson's non-const json_incref(). */
 	s = steps_submit(step_id, agent, kind, (json_t *)(uintptr_t)spec,
-	    (json_t *)(uintptr_t)inputs, timeout_s, &glue_owner, err, errlen);
+	    (json_t *)(uintptr_t)inputs, timeout_s, &owner, err, errlen);
 	if (s == NULL)
 		return -1;
 	step_set_secrets(s, engine_step_secrets(step_id));

@@ -91,8 +91,10 @@ engine_task_set_state(struct engine_task *t, enum tstate s, const char *info)
 	    "event", "task", "task", t->name, "seq", (int)t->seq, "state",
 	    engine_tstate_name(s), "info", t->info[0] ? t->info : NULL,
 	    "result", final ? t->result : NULL));
-	log_info("engine", "task %s exec=%s task=%s%s%s", engine_tstate_name(s),
-	    t->x->id, t->name, t->info[0] ? " info=" : "", t->info[0] ?
+	/* a task that ends in ERROR is a warning */
+	bora_log(s == T_ERROR ? BORA_LOG_WARN : BORA_LOG_INFO, 0, "engine",
+	    "task %s exec=%s task=%s%s%s", engine_tstate_name(s), t->x->id,
+	    t->name, t->info[0] ? " info=" : "", t->info[0] ?
 	    engine_quote(t->x, t->info, q, sizeof(q)) : "");
 }
 

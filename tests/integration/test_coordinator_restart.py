@@ -87,6 +87,15 @@ class CoordinatorRestart(harness.BoraTestCase):
             self.assertEqual(f.read().split(), ["first", "second"])
         self.assertIn("execution resumed after restart exec=%s" % xid,
                       self.coord.log())
+        # the restored step is labelled as the engine's steps are, so that
+        # grep exec=ID still tells the whole story
+        self.assertRegex(self.coord.log(),
+                         r"info  steps: step restored step=%s\.\d+\.0\.1 exec=%s task=first "
+                         r"agent=local kind=script state=(running|dispatched)\n"
+                         % (xid, xid))
+        self.assertRegex(self.coord.log(),
+                         r"info  steps: step finished step=%s\.\d+\.0\.1 exec=%s task=first "
+                         r"agent=local status=success " % (xid, xid))
 
         # the store is the coordinator's alone
         db = os.path.join(self.state, "bora.db")

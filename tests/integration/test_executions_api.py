@@ -237,8 +237,9 @@ class Executions(harness.BoraTestCase):
         res = self.api.step(step)
         self.assertEqual(res["state"], "done")
         self.assertEqual(res["result"]["status"], "cancelled")
-        self.coord.wait_log("step finished step=%s agent=absent status=cancelled "
-                            "where=coordinator" % step.replace(".", r"\."))
+        self.coord.wait_log("step finished step=%s exec=%s task=run_it agent=absent "
+                            "status=cancelled where=coordinator"
+                            % (step.replace(".", r"\."), xid))
 
 
 if __name__ == "__main__":

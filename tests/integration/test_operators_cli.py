@@ -229,8 +229,8 @@ class OperatorsCli(harness.BoraTestCase):
         self.assertRegex(text, r'task ERROR exec=%s task=install .*exit 3.*stderr: .*disk full' % xid)
         self.assertRegex(text, r"execution ERROR exec=%s workflow=deploy .*duration=\d+ms" % xid)
         self.assertRegex(story[-1], r"execution ERROR exec=%s" % xid)
-        self.assertRegex(text, r'steps: output step=%s\.\d+\.0\.1 exec=%s agent=local '
-                               r'stream=stderr line="disk full"' % (xid, xid))
+        self.assertRegex(text, r'steps: output step=%s\.\d+\.0\.1 exec=%s task=install '
+                               r'agent=local stream=stderr line="disk full"' % (xid, xid))
         self.assertRegex(self.coord.log(), r"agent connected agent=local addr=\S+")
 
     def test_logs_descend_into_sub_workflows(self):

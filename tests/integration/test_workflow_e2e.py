@@ -108,6 +108,20 @@ class WorkflowE2E(harness.BoraTestCase):
         lines = [ln for ln in log.splitlines() if "exec=%s" % x["id"] in ln]
         self.assertTrue(any("execution SUCCESS" in ln for ln in lines), lines)
         self.assertTrue(any("task=configure_web" in ln for ln in lines), lines)
+        # its steps' lines too: each names the execution and the task
+        xid = re.escape(x["id"])
+        text = "\n".join(lines)
+        self.assertRegex(text, r"info  steps: step queued step=%s\.\d+\.0\.1 exec=%s "
+                               r"task=configure_web agent=web-1 kind=file " % (xid, xid))
+        self.assertRegex(text, r"info  steps: step dispatched step=%s\.\d+\.0\.1 exec=%s "
+                               r"task=create_db_user agent=db-1 " % (xid, xid))
+        self.assertRegex(text, r"info  steps: step finished step=%s\.\d+\.0\.1 exec=%s "
+                               r"task=configure_web agent=web-1 status=success " % (xid, xid))
+        step_lines = [ln for ln in log.splitlines()
+                      if re.search(r"steps: .*step=%s\." % xid, ln)]
+        self.assertGreater(len(step_lines), 0)
+        for ln in step_lines:
+            self.assertRegex(ln, r"step=%s\.\S+ exec=%s task=\w+ agent=" % (xid, xid))
         # the generated password is not in any log
         self.assertNotIn(password, self.all_logs())
 
@@ -122,6 +136,16 @@ class WorkflowE2E(harness.BoraTestCase):
         # cancelled (its step killed), one already done stays SUCCESS
         self.assertIn(self.task(x, "good")["state"], ("SUCCESS", "CANCELLED"))
         self.assertEqual(x["state_info"], "task report: fail: bad branch failed")
+        # what failed is logged at warn: the step, its task, the execution
+        xid = re.escape(x["id"])
+        log = self.coord.log()
+        self.assertRegex(log, r"Z warn  steps: step finished step=%s\.\d+\.0\.1 exec=%s "
+                              r"task=bad agent=db-1 status=failed exit=3 " % (xid, xid))
+        self.assertRegex(log, r"Z warn  engine: task ERROR exec=%s task=bad " % xid)
+        self.assertRegex(log, r"Z warn  engine: execution ERROR exec=%s workflow=branches "
+                              % xid)
+        self.assertRegex(log, r"Z info  engine: task SUCCESS exec=%s task=report" % xid)
+        self.assertNotRegex(log, r"Z info  engine: (task|execution) ERROR exec=%s" % xid)
 
     def test_with_items_concurrency_two(self):
         ledger = os.path.join(self.work, "ledger")

@@ -7,8 +7,10 @@
  * per step in a struct evlog up to a byte cap (output past the cap is
  * counted, not kept; the result event always is). API watchers replay the
  * log from any index and are notified as it grows; an owner (the engine)
- * hears of output and the result through callbacks. In memory for now; the
- * store comes later.
+ * hears of output and the result through callbacks. Each step also has a
+ * row in the store (persist.h), and its run and its result's ack wait for
+ * their writes to be durable. The module's files are step_table.c,
+ * step_durable.c, step_output.c and step_protocol.c (step_int.h).
  */
 #ifndef BORA_COORD_STEPS_H
 #define BORA_COORD_STEPS_H
@@ -38,12 +40,24 @@ struct coord_step;
  * log, never from inside steps_submit(); on_done of a step cancelled while
  * it waited for its agent comes from inside steps_cancel(). Any may be
  * NULL.
+ *
+ * exec and task label the step: every log line of it carries exec=EXEC
+ * task=TASK after its step=, so that `grep exec=ID` tells an execution's
+ * whole story. They are borrowed for the call of steps_submit() or
+ * steps_restore() and copied (a task name is cut at STEP_TASK_MAX bytes);
+ * step_set_owner() leaves a step's labels as they are. exec NULL: the
+ * step id's part before its first dot when on_done is set (the engine's
+ * ids are EXEC.TASKSEQ.ITEM.ATTEMPT), else none; the store's row of the
+ * step names that execution too. task NULL: none.
  */
+#define STEP_TASK_MAX 255
 struct step_owner {
 	void (*on_output)(void *user, const char *step_id, const char *stream,
 	    const char *data, size_t len);
 	void (*on_done)(void *user, const char *step_id, const json_t *result);
 	void *user;
+	const char *exec;
+	const char *task;
 };
 
 /*
@@ -65,8 +79,8 @@ struct coord_step *steps_submit(const char *id, const char *agent,
  */
 void steps_cancel(struct coord_step *s, const char *reason);
 
-/* Replace the step's owner (copied; NULL: none), e.g. to stop hearing of a
- * step one has cancelled. */
+/* Replace the step's owner (copied, but for its labels; NULL: none), e.g.
+ * to stop hearing of a step one has cancelled. */
 void step_set_owner(struct coord_step *s, const struct step_owner *owner);
 
 /* Values to mask (secrets.h) in the step's output events, stored output,

@@ -81,6 +81,10 @@ struct engine_exec *engine_find(const char *id);
  * step_id (EXEC.TASK.ITEM.ATTEMPT): its execution's secret inputs. NULL:
  * none. Borrowed. */
 const json_t *engine_step_secrets(const char *step_id);
+/* The name of the task whose action step_id is, for the step's log lines
+ * (steps.h labels); NULL when the engine has no such step. Borrowed: valid
+ * while the task lives (copy it). */
+const char *engine_step_task(const char *step_id);
 const char *engine_exec_id(const struct engine_exec *x);
 const char *engine_exec_state(const struct engine_exec *x);
 /* 1 once SUCCESS, ERROR or CANCELLED. */
