@@ -95,7 +95,11 @@ main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = list;
 	info.vhost_name = "default";
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* trust exactly tls.ca: not the system's CAs as well, which would let
+	 * any publicly trusted certificate for the coordinator's name in (and
+	 * loading them costs tens of ms of CPU at every start) */
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	info.client_ssl_cert_filepath = cfg.tls_cert;
 	info.client_ssl_private_key_filepath = cfg.tls_key;
 	info.client_ssl_ca_filepath = cfg.tls_ca;
