@@ -46,6 +46,12 @@ step_durable_put(struct coord_step *s)
 	}
 }
 
+void
+step_durable_running(struct coord_step *s)
+{
+	persist_step_running(s->id);
+}
+
 uint64_t
 step_durable_done(struct coord_step *s, const json_t *res)
 {

@@ -151,6 +151,8 @@ void step_record(struct coord_step *s, json_t *ev);
 /* Queue the step's row ("dispatched"); its run waits until the row is
  * durable (steps_release). */
 void step_durable_put(struct coord_step *s);
+/* Queue "running" in the step's row (its agent accepted it). */
+void step_durable_running(struct coord_step *s);
 /* Queue the step's result res (borrowed) in its row; sets and returns
  * s->done_seq, the write its ack waits for. */
 uint64_t step_durable_done(struct coord_step *s, const json_t *res);

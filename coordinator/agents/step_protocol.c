@@ -83,6 +83,7 @@ steps_on_accept(struct coord_agent *a, const struct bora_accept *m, char *err,
 		return 0;              /* a late duplicate: nothing changes */
 	if (s->state != STEP_RUNNING) {
 		s->state = STEP_RUNNING;
+		step_durable_running(s);
 		step_record(s, json_pack("{s:s, s:I, s:I}", "event", "accepted",
 		    "pid", (json_int_t)m->pid, "time_ms",
 		    (json_int_t)bora_wall_ms()));

@@ -283,17 +283,46 @@ api_step_lookup(struct api_session *ss)
 	return bora_step_id_valid(id) ? steps_find(id) : NULL;
 }
 
-/* GET /v1/steps/ID -> step_to_json */
+/* A step's row of the store as step_to_json() shows a step in memory
+ * (its result was masked before it was stored), with "stored": true. */
+static int
+api_step_from_row(void *user, const struct store_step *st)
+{
+	json_t **out = user;
+	json_t *res = st->result ? json_loads(st->result, 0, NULL) : NULL;
+
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:b}",
+	    "id", st->id, "agent", st->agent, "kind", st->kind,
+	    "state", store_step_state_name(st->state),
+	    "timeout", (int)st->timeout_s,
+	    "created_ms", (json_int_t)st->dispatched_ms,
+	    "output_dropped_bytes", (json_int_t)st->output_dropped,
+	    "stored", 1);
+	if (*out != NULL && res != NULL)
+		json_object_set(*out, "result", res);
+	json_decref(res);
+	return *out != NULL ? 0 : -1;
+}
+
+/* GET /v1/steps/ID -> step_to_json, or the store's row of a step no
+ * longer in memory (finished before a restart, or long ago) */
 int
 api_step_get(struct api_session *ss)
 {
 	struct coord_step *s = api_step_lookup(ss);
-	char q[128];
+	json_t *row = NULL;
+	char q[128], err[256];
+	int found = 0;
 
-	if (s == NULL)
-		return api_error(ss, 404, "not_found", "no step %s",
-		    bora_log_quote(ss->params[0], q, sizeof(q)));
-	return api_respond(ss, 200, step_to_json(s), 0, NULL);
+	if (s != NULL)
+		return api_respond(ss, 200, step_to_json(s), 0, NULL);
+	if (bora_step_id_valid(ss->params[0]) &&
+	    persist_get_step(ss->params[0], api_step_from_row, &row, &found,
+	    err, sizeof(err)) == 0 && found && row != NULL)
+		return api_respond(ss, 200, row, 0, NULL);
+	json_decref(row);
+	return api_error(ss, 404, "not_found", "no step %s",
+	    bora_log_quote(ss->params[0], q, sizeof(q)));
 }
 
 /* GET /v1/steps/ID/events -> NDJSON, live until the step is done */

@@ -85,6 +85,16 @@ persist_step_done(const char *id, const char *result_json,
 }
 
 void
+persist_step_running(const char *id)
+{
+	char err[512];
+
+	if (persist_store != NULL && store_update_step(persist_store, id,
+	    STORE_STEP_RUNNING, NULL, 0, NULL, err, sizeof(err)) != 0)
+		persist_failed("step state", err);
+}
+
+void
 persist_output(const char *id, const char *stream, const char *data,
     size_t len)
 {

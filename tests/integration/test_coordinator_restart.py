@@ -6,6 +6,8 @@ once, the next task starts, and the execution ends SUCCESS with the data
 published before the kill."""
 
 import json
+import re
+import sqlite3
 import os
 import stat
 import sys
@@ -76,6 +78,17 @@ class CoordinatorRestart(harness.BoraTestCase):
         self.assertEqual(st, 201, body)
         xid = body["id"]
         harness.wait_for(lambda: os.path.exists(ledger), 30, "the first step")
+        # the store records the step as running once its agent accepted it
+        db = os.path.join(self.state, "bora.db")
+
+        def running():
+            c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10.0)
+            try:
+                return [r[0] for r in c.execute(
+                    "SELECT state FROM steps WHERE exec_id = ?", (xid,))] == ["running"]
+            finally:
+                c.close()
+        harness.wait_for(running, 10, "the step's row to say running")
 
         self.coord.kill()                   # SIGKILL: no goodbye, no flush
         open(go, "w").close()               # the step ends while it is down
@@ -91,22 +104,29 @@ class CoordinatorRestart(harness.BoraTestCase):
         # grep exec=ID still tells the whole story
         self.assertRegex(self.coord.log(),
                          r"info  steps: step restored step=%s\.\d+\.0\.1 exec=%s task=first "
-                         r"agent=local kind=script state=(running|dispatched)\n"
+                         r"agent=local kind=script state=running\n"
                          % (xid, xid))
         self.assertRegex(self.coord.log(),
                          r"info  steps: step finished step=%s\.\d+\.0\.1 exec=%s task=first "
                          r"agent=local status=success " % (xid, xid))
 
         # the store is the coordinator's alone
-        db = os.path.join(self.state, "bora.db")
         self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(self.state).st_mode), 0o700)
 
-        # and a clean restart keeps the finished execution
+        # and a clean restart keeps the finished execution, and its steps
+        # are served from the store
+        sid = re.search(r"step finished step=(%s\.\d+\.0\.1) " % xid,
+                        self.coord.log()).group(1)
         self.coord.stop()
         self.start_coordinator(state_dir=self.state)
         self.assertEqual(self.api.get("/v1/executions/%s" % xid)["state"],
                          "SUCCESS")
+        step = self.api.step(sid)
+        self.assertEqual(step.get("state"), "done", step)
+        self.assertIs(step.get("stored"), True, step)
+        self.assertEqual(step["result"]["status"], "success", step)
+        self.assertEqual(step["result"]["outputs"]["value"], "one", step)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ void persist_failed(const char *what, const char *err);
 uint64_t persist_put_step(const struct store_step *st);
 uint64_t persist_step_done(const char *id, const char *result_json,
     int64_t finished_ms);
+/* The agent has started step id: its row says running (not waited for:
+ * a restart before it is durable finds it dispatched, which the agent's
+ * journal answers the same way). */
+void persist_step_running(const char *id);
 void persist_output(const char *id, const char *stream, const char *data,
     size_t len);
 /* Every write with a sequence number up to this one is durable. */
