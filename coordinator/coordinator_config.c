@@ -1,5 +1,5 @@
 /*
- * config.c: bora-coordinator settings. Defaults, then the YAML file named
+ * coordinator_config.c: bora-coordinator settings. Defaults, then the YAML file named
  * by --config, then flags; then the checks that need every source.
  */
 #include "coordinator_config.h"
@@ -62,6 +62,18 @@ static const struct bora_conf_item coord_items[] = {
 	  "bytes per second one agent connection may send, averaged over "
 	  "2 s; past it the connection is closed (default 33554432, 0: no "
 	  "cap)", 0 },
+	{ "max_unauth_connections", BORA_CONF_INT,
+	  offsetof(struct coord_config, max_unauth), 1, 1000000,
+	  "connections to the agent port not yet authenticated (in the TLS "
+	  "handshake, or enrolling), all addresses together; more are "
+	  "closed at once (default 1024)", 0 },
+	{ "max_unauth_per_source", BORA_CONF_INT,
+	  offsetof(struct coord_config, max_unauth_per_source), 1, 1000000,
+	  "the same from one address (default 32)", 0 },
+	{ "handshake_timeout_s", BORA_CONF_INT,
+	  offsetof(struct coord_config, handshake_timeout_s), 1, 600,
+	  "seconds a new connection has to finish its TLS handshake and "
+	  "upgrade (default 10)", 0 },
 };
 #define COORD_N_ITEMS (sizeof(coord_items) / sizeof(coord_items[0]))
 
@@ -78,6 +90,9 @@ coord_config_defaults(void *conf)
 	cfg->max_message_bytes = 1048576;
 	cfg->heartbeat_s = 30;
 	cfg->max_queue_bytes = 8 * 1024 * 1024;
+	cfg->max_unauth = 1024;
+	cfg->max_unauth_per_source = 32;
+	cfg->handshake_timeout_s = 10;
 	cfg->max_rx_messages = 5000;
 	cfg->max_rx_bytes = 32 * 1024 * 1024;
 	if (cfg->listen == NULL || cfg->state_dir == NULL ||

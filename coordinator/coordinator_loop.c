@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <libwebsockets.h>
 
 #include "agent_server.h"
 #include "api.h"
+#include "conn_guard.h"
 #include "coordinator_loop.h"
 #include "log.h"
 #include "persist.h"
@@ -80,16 +82,67 @@ loop_prepare_state_dir(const char *dir)
 	return 0;
 }
 
+/* Descriptors kept out of TLS connections' reach: the store, the log,
+ * the API socket and its operators' connections. */
+#define LOOP_FD_RESERVE 64
+
+/*
+ * Raise the soft limit on descriptors to the hard one (systemd's default
+ * soft limit is 1,024, well below a fleet of agents). The TLS connections
+ * are then capped below it (lws stops accepting at the cap and starts
+ * again when one closes), so accept() never fails for want of a
+ * descriptor: no EMFILE, no loop turning on a listener it cannot empty.
+ * The limit in force, or 0 when it cannot be read.
+ */
+static rlim_t
+loop_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("server", "cannot raise the descriptor limit "
+			    "to %llu", (unsigned long long)want);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur;
+}
+
 int
 coord_loop_start(const struct coord_config *cfg)
 {
 	struct lws_context_creation_info info;
+	rlim_t fds = loop_raise_fd_limit();
+	size_t cap;
 
 	if (loop_prepare_state_dir(cfg->state_dir) != 0)
 		return -1;
+	if (fds == 0 || fds == RLIM_INFINITY || fds > 1048576)
+		fds = 1048576;          /* what lws sizes its tables by, too */
+	if (fds <= 2 * LOOP_FD_RESERVE) {
+		log_errorx("server", "descriptor limit %llu is too low: raise "
+		    "LimitNOFILE (or ulimit -n) to at least %d",
+		    (unsigned long long)fds, 4 * LOOP_FD_RESERVE);
+		return -1;
+	}
+	cap = (size_t)fds - LOOP_FD_RESERVE;
+	if (conn_guard_init((size_t)cfg->max_unauth,
+	    (size_t)cfg->max_unauth_per_source, (size_t)fds) != 0) {
+		log_errorx("server", "out of memory");
+		return -1;
+	}
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.fd_limit_per_thread = (unsigned int)fds;
+	info.simultaneous_ssl_restriction = (int)cap;
+	/* a connection that does not finish its handshake soon is closed */
+	info.timeout_secs = (unsigned int)cfg->handshake_timeout_s;
 	loop_ctx = lws_create_context(&info);
 	if (loop_ctx == NULL) {
 		log_errorx("server", "cannot create the event loop");
@@ -103,7 +156,10 @@ coord_loop_start(const struct coord_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);    /* past a file size limit: EFBIG, kept */
 	log_info("server", "listening for agents addr=%s port=%ld api=%s "
-	    "version=%s", cfg->listen, cfg->port, cfg->api_socket, BORA_VERSION);
+	    "version=%s fd_limit=%llu max_tls=%zu max_unauthenticated=%ld "
+	    "max_unauthenticated_per_address=%ld", cfg->listen, cfg->port,
+	    cfg->api_socket, BORA_VERSION, (unsigned long long)fds, cap,
+	    cfg->max_unauth, cfg->max_unauth_per_source);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "conn_guard.h"
 #include "enroll.h"
 #include "log.h"
 #include "log_gate.h"
@@ -379,6 +381,7 @@ agent_established(struct lws *wsi, struct agent_session *pss)
 		server_log_refused(addr, "reason=\"%s\"", err);
 		return -1;
 	}
+	conn_guard_authenticated(wsi);   /* a verified agent: not capped */
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -1;
@@ -523,6 +526,19 @@ agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct agent_session *pss = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+		/* accepted, before TLS: the caps on unauthenticated ones */
+		const struct lws_filter_network_conn_args *f = user;
+
+		return conn_guard_admit((int)(intptr_t)in,
+		    (const struct sockaddr *)&f->cli_addr, f->clilen) ? 0 : 1;
+	}
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		conn_guard_bind(wsi, (int)lws_get_socket_fd(wsi));
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		conn_guard_release(wsi);
+		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return server_verify_cert(user, in, (int)len);
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
@@ -642,4 +658,5 @@ agent_server_shutdown(void)
 {
 	enroll_set_live_agents(NULL);
 	steps_shutdown();
+	conn_guard_shutdown();
 }

@@ -1,4 +1,4 @@
-/* config.h: bora-coordinator settings (YAML file, then flags; proto/conf.h). */
+/* coordinator_config.h: bora-coordinator settings (YAML file, then flags; proto/conf.h). */
 #ifndef BORA_COORD_CONFIG_H
 #define BORA_COORD_CONFIG_H
 
@@ -23,6 +23,10 @@ struct coord_config {
 	long max_queue_bytes;      /* per agent send queue cap */
 	long max_rx_messages;      /* per connection, per second (0: no cap) */
 	long max_rx_bytes;         /* per connection, per second (0: no cap) */
+	long max_unauth;           /* connections not yet authenticated, all
+	                              sources together */
+	long max_unauth_per_source;  /* the same from one address */
+	long handshake_timeout_s;  /* to finish TLS and the upgrade */
 };
 
 int coord_config_load(struct coord_config *cfg, int argc, char **argv);

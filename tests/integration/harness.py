@@ -469,14 +469,16 @@ class BoraTestCase(unittest.TestCase):
         return r
 
     # -- daemons
-    def start_coordinator(self, port=None, extra=(), wait=True, state_dir=None):
+    def start_coordinator(self, port=None, extra=(), wait=True, state_dir=None,
+                          wrap=()):
         """Start bora-coordinator on 127.0.0.1:port (self.port by default)
-        and wait until both its agent port and its API answer."""
+        and wait until both its agent port and its API answer. wrap: a
+        command that execs it (prlimit ...), so the pid stays its own."""
         port = port or self.port
         state = state_dir or os.path.join(self.tmp, "coordinator")
         os.makedirs(state, mode=0o700, exist_ok=True)
         self.api_socket = os.path.join(state, "api.sock")
-        argv = [binary("bora-coordinator"),
+        argv = list(wrap) + [binary("bora-coordinator"),
                 "--listen", HOST, "--port", str(port),
                 "--tls-cert", self.cert("server"), "--tls-key", self.key("server"),
                 "--tls-ca", self.ca, "--state-dir", state,
