@@ -1,5 +1,5 @@
 /*
- * enroll_tls.c: the one connection of `bora-agent enroll` (enroll.h): TLS
+ * enroll_tls.c: the one connection of `bora-agent enroll` (agent_enroll.h): TLS
  * to the coordinator, checked against a pinned CA fingerprint or a CA file
  * (proto/tls_client.c), then a websocket (proto/ws_client.c: the upgrade
  * and its accept check, text messages both ways). A blocking socket with a

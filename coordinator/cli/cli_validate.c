@@ -1,6 +1,6 @@
 /*
  * cli_validate.c: `bora validate FILE|-...`: each workflow file checked
- * locally (coordinator/dsl), its canonical JSON on stdout, or every error
+ * locally (coordinator/lang), its canonical JSON on stdout, or every error
  * as file:line:column: sentence on stderr. Needs no coordinator.
  */
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* init.h: `bora-coordinator init DIR` (init.c): the CA, the server
+/* coordinator_init.h: `bora-coordinator init DIR` (coordinator_init.c): the CA, the server
  * certificate and the operator token of a new coordinator; and
  * `bora-coordinator operator-token rotate DIR`: a new operator token. */
 #ifndef BORA_COORD_INIT_H

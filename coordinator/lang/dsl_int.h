@@ -1,5 +1,5 @@
 /*
- * dsl_impl.h: what the dsl_*.c files share; not an API outside them.
+ * dsl_int.h: what the dsl_*.c files share; not an API outside them.
  *
  *   dsl_errors.c     error list of one parse, sorted and formatted
  *   dsl_yaml.c       libyaml events -> node tree with positions

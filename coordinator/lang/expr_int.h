@@ -1,5 +1,5 @@
 /*
- * expr_impl.h: the parts of the expression module shared by its files
+ * expr_int.h: the parts of the expression module shared by its files
  * (lexer, parser, evaluator, functions); not for other modules.
  *
  * Offsets are bytes from the start of the expression text, the text

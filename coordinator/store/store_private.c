@@ -1,6 +1,6 @@
 /*
  * store_private.c: the SQLite store's files are the coordinator user's
- * alone (store_sqlite.h, store_sqlite_private): directory 0700, files
+ * alone (store_sqlite_int.h, store_sqlite_private): directory 0700, files
  * 0600, checked and fixed at every open; a symbolic link, a hard-linked
  * file or another user's file is refused rather than fixed, and so is a
  * directory that cannot be the store's own (/, or sticky like /tmp).

@@ -1,5 +1,5 @@
 /*
- * store_sqlite.h: inside the SQLite backend of the store (store.h);
+ * store_sqlite_int.h: inside the SQLite backend of the store (store.h);
  * shared by store_sqlite.c, store_sqlite_load.c and store_schema.c, and
  * by the store's unit test. Not for the rest of the coordinator.
  */

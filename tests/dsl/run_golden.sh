@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_golden.sh: `bora validate` against the golden files (tests/dsl/README).
+# run_golden.sh: `bora validate` against the golden files (docs/testing.md, dsl_golden).
 #   good/NAME.yaml: exit 0, stdout == good/NAME.expected (canonical JSON)
 #   bad/NAME.yaml:  exit 1, stderr == bad/NAME.expected (the errors), no stdout
 #   ../../examples/*.yaml: exit 0

@@ -4,7 +4,7 @@
  * api.port is set (the operator token in "Authorization: Bearer",
  * api_auth.c). One const route table (api_routes.c):
  *
- *   GET  /v1/agents                 connected agents
+ *   GET  /v1/agents                 enrolled or connected agents
  *   GET  /v1/agents/NAME            one agent and its unfinished steps
  *   POST /v1/steps                  {"agent","kind","spec","inputs","timeout"}
  *                                   -> 201 {"step": id, ...}

@@ -12,7 +12,7 @@
  * through struct engine_ops: the clock, one wake-up timer, starting and
  * cancelling steps on agents, the connected agents matching a label
  * selector, and where execution events go. engine_glue.c binds these to
- * the lws loop, steps.c and registry.c; the unit tests bind them to a fake
+ * the lws loop, the steps (agents/) and registry.c; the unit tests bind them to a fake
  * clock and fake agents, so every construct is tested deterministically.
  *
  * States (Mistral's): execution IDLE RUNNING PAUSED SUCCESS ERROR
@@ -130,7 +130,7 @@ int engine_resume(struct engine_exec *x, char *err, size_t errlen);
  * a cancelled step). */
 void engine_step_output(const char *step_id, const char *stream,
     const char *data, size_t len);
-/* result: the step's result object as steps.c keeps it (status,
+/* result: the step's result object as the steps keep it (agents/step_protocol.c) (status,
  * exit_code, signal, outputs, error, ...). */
 void engine_step_done(const char *step_id, const json_t *result);
 void engine_agent_connected(const char *name, const json_t *labels);

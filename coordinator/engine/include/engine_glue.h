@@ -1,6 +1,6 @@
 /*
  * engine_glue.h: the engine (engine.h) bound to the running coordinator:
- * its clock and timer on the lws event loop, its steps through steps.c,
+ * its clock and timer on the lws event loop, its steps through steps.h,
  * its agents through registry.c.
  */
 #ifndef BORA_COORD_ENGINE_GLUE_H
