@@ -19,22 +19,11 @@
 #include <openssl/x509.h>
 
 #include "agent_enroll.h"
+#include "errbuf.h"
 #include "tls_client.h"
 #include "ws_client.h"
 
 #define ENROLL_HEAD_MAX (16 * 1024)
-
-static void
-etls_ssl_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256] = "";
-
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
-	ERR_clear_error();
-}
 
 static int
 etls_tcp(const char *host, int port, int timeout_s, char *err, size_t errlen)
@@ -96,7 +85,7 @@ etls_open(struct etls *t, const struct etls_target *to, char *err,
 			snprintf(err, errlen, "the coordinator's certificate "
 			    "is refused: %s", X509_verify_cert_error_string(v));
 		else
-			etls_ssl_err(err, errlen, "TLS handshake failed");
+			bora_errf_ssl(err, errlen, "TLS handshake failed");
 		return -1;
 	}
 	if (to->ca_sha256 != NULL && bora_tls_client_check_pin(t->ssl,
@@ -112,7 +101,7 @@ etls_write(struct etls *t, const void *buf, size_t len, char *err,
 	size_t n;
 
 	if (SSL_write_ex(t->ssl, buf, len, &n) != 1 || n != len) {
-		etls_ssl_err(err, errlen, "cannot send to the coordinator");
+		bora_errf_ssl(err, errlen, "cannot send to the coordinator");
 		return -1;
 	}
 	return 0;
@@ -127,7 +116,7 @@ etls_read(struct etls *t, void *buf, size_t len, char *err, size_t errlen)
 	while (got < len) {
 		if (SSL_read_ex(t->ssl, (char *)buf + got, len - got,
 		    &n) != 1) {
-			etls_ssl_err(err, errlen, "the coordinator closed the "
+			bora_errf_ssl(err, errlen, "the coordinator closed the "
 			    "connection");
 			return -1;
 		}
@@ -149,7 +138,7 @@ etls_io_read(void *ctx, void *buf, size_t len, char *err, size_t errlen)
 		ERR_clear_error();
 		return 0;                  /* ws_client says what it missed */
 	}
-	etls_ssl_err(err, errlen, "the coordinator closed the connection");
+	bora_errf_ssl(err, errlen, "the coordinator closed the connection");
 	return -1;
 }
 

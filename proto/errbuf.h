@@ -11,4 +11,8 @@
 void bora_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* err = what, and OpenSSL's reason when it left one in its error queue
+ * ("what: reason"); the queue is cleared. */
+void bora_errf_ssl(char *err, size_t errlen, const char *what);
+
 #endif

@@ -3,6 +3,7 @@
  * trust, the connection's host check, and the pinned-CA check made after
  * the handshake (moved from the agent's enrollment).
  */
+#include "errbuf.h"
 #include "tls_client.h"
 
 #include <stdio.h>
@@ -13,19 +14,6 @@
 #include <openssl/x509v3.h>
 
 #include "tls_identity.h"
-
-/* what, and OpenSSL's reason when it left one. */
-static void
-tls_client_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256] = "";
-
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
-	ERR_clear_error();
-}
 
 static int
 tls_client_is_ip(const char *host)
@@ -56,7 +44,7 @@ bora_tls_client_ctx(enum bora_tls_trust trust, const char *ca_file,
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-		tls_client_err(err, errlen, "cannot set up TLS");
+		bora_errf_ssl(err, errlen, "cannot set up TLS");
 		goto fail;
 	}
 #ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
@@ -70,14 +58,14 @@ bora_tls_client_ctx(enum bora_tls_trust trust, const char *ca_file,
 			snprintf(what, sizeof(what), "cannot load the CA "
 			    "certificate %s: not a readable PEM file",
 			    ca_file ? ca_file : "(none given)");
-			tls_client_err(err, errlen, what);
+			bora_errf_ssl(err, errlen, what);
 			goto fail;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		break;
 	case BORA_TLS_TRUST_SYSTEM:
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-			tls_client_err(err, errlen, "cannot load the system's "
+			bora_errf_ssl(err, errlen, "cannot load the system's "
 			    "CA certificates");
 			goto fail;
 		}
@@ -113,7 +101,7 @@ bora_tls_client_new(SSL_CTX *ctx, int fd, const char *host, char *err,
 	    (!tls_client_is_ip(host) &&
 	    SSL_set_tlsext_host_name(ssl, name) != 1) ||
 	    tls_client_set_host(SSL_get0_param(ssl), host) != 0) {
-		tls_client_err(err, errlen, "cannot set up TLS");
+		bora_errf_ssl(err, errlen, "cannot set up TLS");
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -162,7 +150,7 @@ bora_tls_client_check_pin(SSL *ssl, const char *host, const char *fp,
 	    X509_STORE_CTX_init(ctx, store, leaf, chain) != 1 ||
 	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1 ||
 	    tls_client_set_host(X509_STORE_CTX_get0_param(ctx), host) != 0) {
-		tls_client_err(err, errlen, "cannot check the coordinator's "
+		bora_errf_ssl(err, errlen, "cannot check the coordinator's "
 		    "chain");
 		goto out;
 	}

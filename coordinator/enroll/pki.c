@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "errbuf.h"
 #include "file.h"
 #include "pki.h"
 
@@ -22,20 +23,6 @@
 #define PKI_BACKDATE_S (5 * 60)
 
 /* err = what + OpenSSL's last error, the queue emptied. */
-static void
-pki_ssl_err(char *err, size_t errlen, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256];
-
-	if (e != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		snprintf(err, errlen, "%s: %s", what, buf);
-	} else
-		snprintf(err, errlen, "%s", what);
-	ERR_clear_error();
-}
-
 EVP_PKEY *
 pki_key_new(void)
 {
@@ -117,7 +104,7 @@ pki_ca_new(EVP_PKEY *key, const char *cn, int days, char *err, size_t errlen)
 	    pki_add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
 	    pki_add_ext(cert, cert, NID_authority_key_identifier, "keyid:always") ||
 	    X509_sign(cert, key, EVP_sha256()) <= 0) {
-		pki_ssl_err(err, errlen, "cannot make the CA certificate");
+		bora_errf_ssl(err, errlen, "cannot make the CA certificate");
 		X509_free(cert);
 		return NULL;
 	}
@@ -196,7 +183,7 @@ pki_server_new(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *key,
 	if (cert == NULL ||
 	    pki_add_ext(cert, ca, NID_subject_alt_name, san) ||
 	    pki_sign_leaf(cert, ca, ca_key, "serverAuth")) {
-		pki_ssl_err(err, errlen, "cannot make the server certificate");
+		bora_errf_ssl(err, errlen, "cannot make the server certificate");
 		X509_free(cert);
 		return NULL;
 	}
@@ -249,23 +236,23 @@ pki_sign_csr(X509 *ca, EVP_PKEY *ca_key, const char *csr_pem, size_t len,
 	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (req == NULL) {
-		pki_ssl_err(err, errlen, "csr is not a PEM certificate request");
+		bora_errf_ssl(err, errlen, "csr is not a PEM certificate request");
 		goto out;
 	}
 	key = X509_REQ_get0_pubkey(req);
 	if (key == NULL) {
-		pki_ssl_err(err, errlen, "the CSR holds no usable public key");
+		bora_errf_ssl(err, errlen, "the CSR holds no usable public key");
 		goto out;
 	}
 	if (pki_key_acceptable(key, err, errlen) != 0)
 		goto out;
 	if (X509_REQ_verify(req, key) != 1) {
-		pki_ssl_err(err, errlen, "the CSR's signature does not verify");
+		bora_errf_ssl(err, errlen, "the CSR's signature does not verify");
 		goto out;
 	}
 	cert = pki_cert_base(key, cn, 0, days);
 	if (cert == NULL || pki_sign_leaf(cert, ca, ca_key, "clientAuth")) {
-		pki_ssl_err(err, errlen, "cannot sign the certificate");
+		bora_errf_ssl(err, errlen, "cannot sign the certificate");
 		X509_free(cert);
 		cert = NULL;
 	}
@@ -373,7 +360,7 @@ pki_read_key(const char *path, char *err, size_t errlen)
 	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (key == NULL)
-		pki_ssl_err(err, errlen, "no PEM private key in the file");
+		bora_errf_ssl(err, errlen, "no PEM private key in the file");
 	return key;
 }
 
@@ -390,7 +377,7 @@ pki_read_cert(const char *path, char *err, size_t errlen)
 	cert = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (cert == NULL)
-		pki_ssl_err(err, errlen, "no PEM certificate in the file");
+		bora_errf_ssl(err, errlen, "no PEM certificate in the file");
 	return cert;
 }
 
