@@ -465,8 +465,10 @@ engine_exec_new(const json_t *spec, const char *wf_name, const json_t *input,
 		goto fail;
 	if (engine_exec_secrets(x) != 0)
 		goto nomem;
-	/* $: the input, then vars (which may use the input) */
-	if ((x->ctx = json_deep_copy(x->input)) == NULL)
+	/* $: the input, then vars (which may use the input). A shallow copy:
+	 * the values are shared (publish only ever sets keys of $), so a
+	 * large input is held once */
+	if ((x->ctx = json_copy(x->input)) == NULL)
 		goto nomem;
 	x->view = json_pack("{s:s, s:s, s:O}", "id", x->id, "workflow",
 	    x->wf_name, "input", x->input);

@@ -125,10 +125,33 @@ persist_task(const struct engine_task *t)
 	return d;
 }
 
+/*
+ * $ as saved: only the keys whose value is not the input's own (vars and
+ * what was published), since $ starts as a copy of the input and shares
+ * its values; restore_ctx() puts the two together again. So an input is
+ * written once per save, not twice. New reference, or NULL.
+ */
+static json_t *
+persist_ctx_set(const struct engine_exec *x)
+{
+	json_t *set = json_object(), *v;
+	const char *k;
+
+	if (set == NULL)
+		return NULL;
+	json_object_foreach(x->ctx, k, v)
+		if (json_object_get(x->input, k) != v &&
+		    json_object_set(set, k, v) != 0) {
+			json_decref(set);
+			return NULL;
+		}
+	return set;
+}
+
 static json_t *
 persist_exec(const struct engine_exec *x)
 {
-	json_t *joins = json_array(), *j;
+	json_t *joins = json_array(), *j, *ctx_set;
 	size_t i;
 
 	if (joins == NULL)
@@ -142,10 +165,14 @@ persist_exec(const struct engine_exec *x)
 			return NULL;
 		}
 	}
-	return json_pack("{s:s, s:s, s:O, s:O, s:O?, s:i, s:s, s:I, s:I, s:i, "
+	if ((ctx_set = persist_ctx_set(x)) == NULL) {
+		json_decref(joins);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:O, s:o, s:O?, s:i, s:s, s:I, s:I, s:i, "
 	    "s:b, s:s, s:b, s:O, s:o, s:O?, s:s?, s:i, s:i}",
 	    "id", x->id, "workflow", x->wf_name, "input", x->input,
-	    "ctx", x->ctx, "output", x->output, "state", (int)x->state,
+	    "ctx_set", ctx_set, "output", x->output, "state", (int)x->state,
 	    "info", x->info, "created_ms", (json_int_t)x->created_ms,
 	    "ended_ms", (json_int_t)x->ended_ms, "active", (int)x->active,
 	    "failed", x->failed, "fail_info", x->fail_info,
@@ -226,6 +253,26 @@ restore_ref(const json_t *o, const char *k)
 	json_t *v = json_object_get(o, k);
 
 	return v && !json_is_null(v) ? json_incref(v) : NULL;
+}
+
+/* $ of a saved execution: the input with "ctx_set" on top; documents saved
+ * before that field have the whole of $ in "ctx". New reference, or NULL. */
+static json_t *
+restore_ctx(const json_t *doc, const json_t *input)
+{
+	const json_t *set = json_object_get(doc, "ctx_set");
+	json_t *ctx;
+
+	if (set == NULL)
+		return restore_ref(doc, "ctx");
+	if (input == NULL || (ctx = json_copy((json_t *)(uintptr_t)input)) ==
+	    NULL)
+		return NULL;
+	if (json_object_update(ctx, (json_t *)(uintptr_t)set) != 0) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 static void
@@ -486,7 +533,7 @@ engine_restore(const json_t *spec, const json_t *doc, const json_t *tasks,
 	if ((x->wf_name = strdup(wf)) == NULL)
 		goto nomem_free;
 	x->input = restore_ref(doc, "input");
-	x->ctx = restore_ref(doc, "ctx");
+	x->ctx = restore_ctx(doc, x->input);
 	x->output = restore_ref(doc, "output");
 	x->latest = json_object();
 	x->reverse_set = restore_ref(doc, "reverse_set");

@@ -208,6 +208,63 @@ test_restart_mid_execution(void **state)
 	assert_int_equal(W.nsteps, 4);
 }
 
+/* $ shares the input's values and is saved as what was set on top of it
+ * ("ctx_set"), so an input is written once; a document of the older form
+ * (the whole of $ in "ctx") restores the same. */
+static void
+test_input_saved_once(void **state)
+{
+	static const char yaml[] =
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  input: [big, n]\n"
+	    "  vars: {v: 1}\n"
+	    "  output: {n: <% $.n %>, got: <% $.got %>, v: <% $.v %>}\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.echo output=<% $.n %>\n"
+	    "      publish: {got: <% task().result %>}\n"
+	    "      on-success: [b]\n"
+	    "    b:\n"
+	    "      action: std.sleep seconds=5\n";
+	json_t *input = json_pack("{s:s, s:i}", "big", "a large value", "n", 7);
+	json_t *doc, *set, *ctx;
+	struct engine_exec *x;
+	char id[64];
+
+	(void)state;
+	x = world_start(yaml, input);
+	json_decref(input);
+	assert_non_null(x);
+	snprintf(id, sizeof(id), "%s", engine_exec_id(x));
+	flush();
+	doc = json_object_get(json_object_get(saved, id), "doc");
+	set = json_object_get(doc, "ctx_set");
+	assert_non_null(set);
+	assert_null(json_object_get(doc, "ctx"));
+	assert_null(json_object_get(set, "big"));     /* the input's own */
+	assert_null(json_object_get(set, "n"));
+	assert_int_equal(json_integer_value(json_object_get(set, "v")), 1);
+	assert_int_equal(json_integer_value(json_object_get(set, "got")), 7);
+	/* the older form: the whole of $ */
+	ctx = json_copy(json_object_get(doc, "input"));
+	json_object_update(ctx, set);
+	json_object_set_new(doc, "ctx", ctx);
+	json_object_del(doc, "ctx_set");
+	restart();
+	x = engine_find(id);
+	assert_non_null(x);
+	world_advance(5000);
+	flush();
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"got\":7,\"n\":7,\"v\":1}");
+	/* and the newer form again after that restart */
+	restart();
+	x = engine_find(id);
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"got\":7,\"n\":7,\"v\":1}");
+}
+
 static void
 test_restart_timers_and_retry(void **state)
 {
@@ -330,6 +387,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restart_mid_execution,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_saved_once, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart_timers_and_retry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_subworkflow,
