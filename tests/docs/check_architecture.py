@@ -7,7 +7,7 @@ The page is cut into sections at its "## " headings. The section of a top
 folder is the one whose heading starts with "proto/", "coordinator/" or
 "agent/" ("### " headings inside it do not end it). A file is named when its
 section holds its path relative to the top folder (coordinator/agents/
-step_table.c as `agents/step_table.c`, proto/msg.c as `msg.c`), or its path
+coord_step_table.c as `agents/coord_step_table.c`, proto/msg.c as `msg.c`), or its path
 from the repository's root. A name anywhere on the page (a word ending in .c
 or .h; one with a * is a pattern, one inside <...> a system header) must be
 a file: relative to the top folder of its section, or from the root.

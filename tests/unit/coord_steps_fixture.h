@@ -1,6 +1,6 @@
 /*
  * coord_steps_fixture.h: what the unit tests of the coordinator's steps
- * (coordinator/agents/step_*.c) share: agents connected in memory (a
+ * (coordinator/agents/coord_step_*.c) share: agents connected in memory (a
  * struct coord_agent whose send queue the test reads; its wsi is one end
  * of a pipe adopted by an lws context that is never serviced, so there is
  * no network), an optional store in a temporary directory whose turns the

@@ -58,7 +58,7 @@ assert_masks_to(const json_t *set, const char *data, const char *want)
 }
 
 /*
- * A stream cut in chunks, shown the way step_output.c shows it: each chunk
+ * A stream cut in chunks, shown the way coord_step_output.c shows it: each chunk
  * after what was held back of the last one, its end that may start a
  * secret held back again, the rest masked; the last chunk flushed. What
  * was shown, concatenated, into out (size n).

@@ -1,6 +1,6 @@
 /*
  * test_coord_step_durable.c: steps and the store (coordinator/agents/
- * step_durable.c): a run is not sent before the step's row is durable, an
+ * coord_step_durable.c): a run is not sent before the step's row is durable, an
  * ack not before the result's write is, each let out in write order by
  * steps_release(); the rows themselves; restore from a struct store_step.
  */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "persist.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 #include "coord_steps_fixture.h"
 
 /* The store's row of a step, as far as the tests look at it. */
@@ -68,14 +68,14 @@ test_run_held_until_durable(void **state)
 	assert_true(s->held);
 	assert_true(s->hold_seq > persist_durable());
 	assert_string_equal(fx_sent(a), "");
-	assert_int_equal(step_state(s), STEP_WAITING);
+	assert_int_equal((s)->state, STEP_WAITING);
 	/* nothing durable yet: nothing let out */
 	steps_release(s->hold_seq - 1, NULL);
 	assert_string_equal(fx_sent(a), "");
 	fx_turn();
 	assert_false(s->held);
 	assert_string_equal(fx_sent(a), "run e1.1.0.1");
-	assert_int_equal(step_state(s), STEP_DISPATCHED);
+	assert_int_equal((s)->state, STEP_DISPATCHED);
 	r = row_of("e1.1.0.1");
 	assert_true(r.found);
 	assert_string_equal(r.state, "dispatched");
@@ -117,7 +117,7 @@ test_runs_in_write_order(void **state)
 	 * when its agent comes */
 	fx_submit("o.1", "db1", NULL);
 	fx_turn();
-	assert_int_equal(step_state(steps_find("o.1")), STEP_WAITING);
+	assert_int_equal((steps_find("o.1"))->state, STEP_WAITING);
 	fx_hello(fx_agent("db1"), NULL, NULL);
 	assert_string_equal(fx_sent(registry_find("db1")), "run o.1");
 }
@@ -148,7 +148,7 @@ test_acks_held_until_durable(void **state)
 	assert_int_equal(fx_result(a, "k.1", "success", 0), 0);
 	assert_int_equal(fx_result(a, "k.2", "failed", 3), 0);
 	/* applied and told at once, acked only once durable */
-	assert_int_equal(step_state(s1), STEP_DONE);
+	assert_int_equal((s1)->state, STEP_DONE);
 	assert_int_equal(fx_heard.dones, 2);
 	assert_string_equal(fx_sent(a), "");
 	assert_true(s1->done_seq < s2->done_seq);
@@ -226,7 +226,7 @@ test_restore(void **state)
 	free(log);
 	s = steps_find("x9.2.0.1");
 	assert_non_null(s);
-	assert_int_equal(step_state(s), STEP_RUNNING);
+	assert_int_equal((s)->state, STEP_RUNNING);
 	assert_true(s->restored);
 	assert_int_equal(s->out_bytes, 15);
 	assert_int_equal(s->created_ms, 1234);
@@ -240,7 +240,7 @@ test_restore(void **state)
 	st.state = STORE_STEP_DISPATCHED;
 	st.timeout_s = 0;
 	assert_int_equal(steps_restore(&st, fx_owner(), err, sizeof(err)), 0);
-	assert_int_equal(step_state(steps_find("x9.3.0.1")), STEP_DISPATCHED);
+	assert_int_equal((steps_find("x9.3.0.1"))->state, STEP_DISPATCHED);
 	assert_int_equal(steps_find("x9.3.0.1")->timeout_s, BORA_MAX_TIMEOUT_S);
 	/* refused: a known id, a spec that does not parse */
 	assert_int_equal(steps_restore(&st, NULL, err, sizeof(err)), -1);
@@ -257,7 +257,7 @@ test_restore(void **state)
 	fx_hello(a, running_ids, NULL);
 	json_decref(running_ids);
 	assert_string_equal(fx_sent(a), "run x9.3.0.1");
-	assert_int_equal(step_state(s), STEP_RUNNING);
+	assert_int_equal((s)->state, STEP_RUNNING);
 	/* its result is applied, and acked once durable */
 	assert_int_equal(fx_result(a, "x9.2.0.1", "success", 0), 0);
 	assert_string_equal(fx_heard.done_step, "x9.2.0.1");

@@ -1,6 +1,6 @@
 /*
  * test_coord_step_output.c: a step's output as it is shown (coordinator/agents/
- * step_output.c): the step's events, the store and the owner; secrets
+ * coord_step_output.c): the step's events, the store and the owner; secrets
  * masked in each, also one cut across chunks, and what was held back shown
  * when the result comes; output lines in the coordinator's log; the output
  * lost in a restart filled in from the result.
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "persist.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 #include "coord_steps_fixture.h"
 
 /* A dispatched step of a, its run taken off the queue. */
@@ -24,7 +24,7 @@ dispatched(struct coord_agent *a, const char *id)
 	struct coord_step *s = fx_submit(id, a->name, fx_owner());
 
 	fx_turn();
-	assert_int_equal(step_state(s), STEP_DISPATCHED);
+	assert_int_equal((s)->state, STEP_DISPATCHED);
 	(void)fx_sent(a);
 	return s;
 }

@@ -1,6 +1,6 @@
 /*
  * test_coord_step_protocol.c: what submitters and agents do to steps
- * (coordinator/agents/step_protocol.c), without a store (every write
+ * (coordinator/agents/coord_step_protocol.c), without a store (every write
  * durable at once): submit to an agent here or away, accept, result,
  * results kept in a hello and owners told after it, runs sent again on
  * reconnection, cancel in each state, messages about another agent's step.
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "step_int.h"
+#include "coord_step_int.h"
 #include "coord_steps_fixture.h"
 
 static int
@@ -37,14 +37,14 @@ test_life(void **state)
 	s = fx_submit("l.1", "web1", fx_owner());
 	/* no store: durable at once, sent at once */
 	assert_string_equal(fx_sent(a), "run l.1");
-	assert_int_equal(step_state(s), STEP_DISPATCHED);
+	assert_int_equal((s)->state, STEP_DISPATCHED);
 	assert_int_equal(accept_step(a, "l.1"), 0);
-	assert_int_equal(step_state(s), STEP_RUNNING);
+	assert_int_equal((s)->state, STEP_RUNNING);
 	assert_int_equal(accept_step(a, "l.1"), 0);     /* a duplicate */
 	assert_int_equal(fx_heard.dones, 0);
 	assert_int_equal(fx_result(a, "l.1", "success", 0), 0);
 	log = fx_log_end();
-	assert_int_equal(step_state(s), STEP_DONE);
+	assert_int_equal((s)->state, STEP_DONE);
 	assert_string_equal(fx_sent(a), "ack l.1");
 	assert_int_equal(fx_heard.dones, 1);
 	assert_string_equal(fx_heard.done_status, "success");
@@ -70,7 +70,7 @@ test_life(void **state)
 	free(log);
 	/* late ones change nothing */
 	assert_int_equal(accept_step(a, "l.1"), 0);
-	assert_int_equal(step_state(s), STEP_DONE);
+	assert_int_equal((s)->state, STEP_DONE);
 }
 
 static void
@@ -87,8 +87,8 @@ test_agent_away_then_here(void **state)
 	assert_string_equal(fx_sent(a), "");
 	fx_hello(a, NULL, NULL);
 	assert_string_equal(fx_sent(a), "run w.2, run w.1");
-	assert_int_equal(step_state(steps_find("w.1")), STEP_DISPATCHED);
-	assert_int_equal(step_state(steps_find("d.1")), STEP_WAITING);
+	assert_int_equal((steps_find("w.1"))->state, STEP_DISPATCHED);
+	assert_int_equal((steps_find("d.1"))->state, STEP_WAITING);
 	/* back after a cut: a run that may have been lost is sent again,
 	 * one the agent says it runs is not */
 	assert_int_equal(accept_step(a, "w.1"), 0);
@@ -102,7 +102,7 @@ test_agent_away_then_here(void **state)
 		json_decref(run);
 	}
 	assert_string_equal(fx_sent(a), "run w.3, run w.2");
-	assert_int_equal(step_state(steps_find("w.1")), STEP_RUNNING);
+	assert_int_equal((steps_find("w.1"))->state, STEP_RUNNING);
 	/* a dispatched step the agent runs is running */
 	{
 		json_t *run = json_pack("[s, s]", "w.2", "w.3");
@@ -112,7 +112,7 @@ test_agent_away_then_here(void **state)
 		json_decref(run);
 	}
 	assert_string_equal(fx_sent(a), "run w.1");
-	assert_int_equal(step_state(steps_find("w.2")), STEP_RUNNING);
+	assert_int_equal((steps_find("w.2"))->state, STEP_RUNNING);
 }
 
 /* An owner that submits a step for the same agent when it hears of a
@@ -161,7 +161,7 @@ test_hello_results(void **state)
 	/* each applied once and acked, in order; the owner told after the
 	 * hello, oldest first; what it submitted then sent */
 	assert_string_equal(fx_heard.order, "h.1 h.2");
-	assert_int_equal(step_state(steps_find("h.1")), STEP_DONE);
+	assert_int_equal((steps_find("h.1"))->state, STEP_DONE);
 	assert_string_equal(fx_sent(a), "ack h.1, ack h.2, ack h.1, "
 	    "run h.1.again, run h.2.again");
 	assert_true(TAILQ_EMPTY(&stepmod.notify));
@@ -181,7 +181,7 @@ test_cancel(void **state)
 	fx_log_start();
 	steps_cancel(w, "not today");
 	log = fx_log_end();
-	assert_int_equal(step_state(w), STEP_DONE);
+	assert_int_equal((w)->state, STEP_DONE);
 	assert_string_equal(fx_heard.done_status, "cancelled");
 	assert_string_equal(json_string_value(json_object_get(w->result,
 	    "error")), "cancelled: not today; agent web1 was not running it");
@@ -198,9 +198,9 @@ test_cancel(void **state)
 	steps_cancel(d, "stop");
 	steps_cancel(d, "stop twice");         /* asked already */
 	assert_string_equal(fx_sent(a), "cancel c.2");
-	assert_int_equal(step_state(d), STEP_DISPATCHED);
+	assert_int_equal((d)->state, STEP_DISPATCHED);
 	assert_int_equal(fx_result(a, "c.2", "cancelled", 0), 0);
-	assert_int_equal(step_state(d), STEP_DONE);
+	assert_int_equal((d)->state, STEP_DONE);
 	assert_null(d->cancel_reason);
 	/* agent away: kept for its return */
 	r = fx_submit("c.3", "web1", fx_owner());
@@ -216,8 +216,8 @@ test_cancel(void **state)
 	fx_hello(a, run, NULL);
 	json_decref(run);
 	assert_string_equal(fx_sent(a), "cancel c.3");
-	assert_int_equal(step_state(r), STEP_RUNNING);
-	assert_int_equal(step_state(steps_find("c.4")), STEP_DONE);
+	assert_int_equal((r)->state, STEP_RUNNING);
+	assert_int_equal((steps_find("c.4"))->state, STEP_DONE);
 	assert_string_equal(fx_heard.done_step, "c.4");
 }
 
@@ -317,7 +317,7 @@ test_other_agents_step(void **state)
 	assert_int_equal(steps_on_result(a, &r, err, sizeof(err)), -1);
 	assert_string_equal(err, "unknown step nope");
 	/* nothing changed, nothing sent */
-	assert_int_equal(step_state(steps_find("o.1")), STEP_DISPATCHED);
+	assert_int_equal((steps_find("o.1"))->state, STEP_DISPATCHED);
 	assert_int_equal(fx_heard.dones, 0);
 	assert_string_equal(fx_sent(a), "");
 	assert_string_equal(fx_sent(b), "");

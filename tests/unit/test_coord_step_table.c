@@ -1,5 +1,5 @@
 /*
- * test_coord_step_table.c: the step table (coordinator/agents/step_table.c):
+ * test_coord_step_table.c: the step table (coordinator/agents/coord_step_table.c):
  * steps submitted for an agent that is not connected, found by id and by
  * agent, ids given and generated, fields refused, finished steps kept
  * within their count and byte caps, and the ones eviction must spare.
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "step_int.h"
+#include "coord_step_int.h"
 #include "coord_steps_fixture.h"
 
 /* The ids of steps_of_agent_json(agent), "a b c". */
@@ -44,7 +44,7 @@ test_submit_not_connected(void **state)
 	assert_ptr_equal(steps_find("x1.1.0.1"), s);
 	assert_null(steps_find("x1.1.0.2"));
 	assert_string_equal(step_id(s), "x1.1.0.1");
-	assert_int_equal(step_state(s), STEP_WAITING);
+	assert_int_equal((s)->state, STEP_WAITING);
 	j = step_to_json(s);
 	assert_string_equal(json_string_value(json_object_get(j, "agent")),
 	    "web1");
@@ -129,7 +129,7 @@ test_by_agent(void **state)
 	/* a finished step leaves its agent's list, not the table */
 	steps_cancel(steps_find("w.2"), "no");
 	assert_string_equal(ids_of_agent("web1"), "w.3 w.1");
-	assert_int_equal(step_state(steps_find("w.2")), STEP_DONE);
+	assert_int_equal((steps_find("w.2"))->state, STEP_DONE);
 	assert_int_equal(stepmod.done_count, 1);
 	/* a step is its agent's only */
 	memset(&a, 0, sizeof(a));

@@ -1,6 +1,6 @@
 /*
  * evlog.h: an append-only log of events (one compact JSON object a line)
- * with live watchers: a step's events (agents/step_*.c), an execution's (engine).
+ * with live watchers: a step's events (agents/coord_step_*.c), an execution's (engine).
  *
  * Watchers replay the log from any index and are notified as it grows and
  * when it is closed (no event comes after). Output events past the byte

@@ -9,8 +9,8 @@
  * log from any index and are notified as it grows; an owner (the engine)
  * hears of output and the result through callbacks. Each step also has a
  * row in the store (persist.h), and its run and its result's ack wait for
- * their writes to be durable. The module's files are step_table.c,
- * step_durable.c, step_output.c and step_protocol.c (step_int.h).
+ * their writes to be durable. The module's files are coord_step_table.c,
+ * coord_step_durable.c, coord_step_output.c and coord_step_protocol.c (coord_step_int.h).
  */
 #ifndef BORA_COORD_STEPS_H
 #define BORA_COORD_STEPS_H
@@ -90,7 +90,6 @@ void step_set_secrets(struct coord_step *s, const json_t *set);
 
 struct coord_step *steps_find(const char *id);
 const char *step_id(const struct coord_step *s);
-enum coord_step_state step_state(const struct coord_step *s);
 const char *step_state_name(enum coord_step_state st);
 
 /* Summary for the API (id, agent, kind, state, timeout, and the result

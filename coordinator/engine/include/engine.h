@@ -130,7 +130,7 @@ int engine_resume(struct engine_exec *x, char *err, size_t errlen);
  * a cancelled step). */
 void engine_step_output(const char *step_id, const char *stream,
     const char *data, size_t len);
-/* result: the step's result object as the steps keep it (agents/step_protocol.c) (status,
+/* result: the step's result object as the steps keep it (agents/coord_step_protocol.c) (status,
  * exit_code, signal, outputs, error, ...). */
 void engine_step_done(const char *step_id, const json_t *result);
 void engine_agent_connected(const char *name, const json_t *labels);

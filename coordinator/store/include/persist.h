@@ -2,7 +2,7 @@
  * persist.h: the coordinator's state in its store (store.h), written once
  * per event-loop turn, and read back at start.
  *
- * During a turn, the steps (agents/step_*.c) and the engine change things in memory and queue
+ * During a turn, the steps (agents/coord_step_*.c) and the engine change things in memory and queue
  * their writes (no I/O). persist_turn(), called by the event loop after
  * every lws_service(), lets the layers above queue what they changed (their
  * save hooks: the engine's dirty documents), commits everything in one
@@ -52,7 +52,7 @@ void persist_close(void);
  * flush, not once per write. */
 void persist_failed(const char *what, const char *err);
 
-/* For the steps (agents/step_durable.c). Each returns the write's sequence number (0: no store, so
+/* For the steps (agents/coord_step_durable.c). Each returns the write's sequence number (0: no store, so
  * everything counts as durable at once). */
 uint64_t persist_put_step(const struct store_step *st);
 uint64_t persist_step_done(const char *id, const char *result_json,

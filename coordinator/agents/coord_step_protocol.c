@@ -1,5 +1,5 @@
 /*
- * step_protocol.c: what submitters and agents do to steps (step_int.h).
+ * coord_step_protocol.c: what submitters and agents do to steps (coord_step_int.h).
  *
  * A submitted step is queued for its agent, and its run sent when the
  * agent is connected and the step's row durable; when the agent
@@ -19,7 +19,7 @@
 #include "log.h"
 #include "persist.h"
 #include "secrets.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 
 /* On failure the step waits for the next connection (the server drops an
  * agent whose queue is full). */

@@ -1,6 +1,6 @@
 /*
- * step_durable.c: steps in the store (persist.h) and what waits for it
- * (step_int.h).
+ * coord_step_durable.c: steps in the store (persist.h) and what waits for it
+ * (coord_step_int.h).
  *
  * A new step's row is queued when it is submitted; its run is held until
  * that write is durable, so a step the agent runs is never one the store
@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "log.h"
 #include "persist.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 
 void
 step_durable_put(struct coord_step *s)

@@ -1,5 +1,5 @@
 /*
- * step_output.c: a step's output as it is shown (step_int.h): each chunk
+ * coord_step_output.c: a step's output as it is shown (coord_step_int.h): each chunk
  * goes to the step's event log, the store, the coordinator's log (with
  * log.step_output) and the step's owner, in that order.
  *
@@ -17,7 +17,7 @@
 #include "log.h"
 #include "persist.h"
 #include "secrets.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 
 void
 steps_set_log_output(int on)

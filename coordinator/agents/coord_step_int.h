@@ -1,16 +1,16 @@
 /*
- * step_int.h: what the files of the steps module (steps.h) share; not for
+ * coord_step_int.h: what the files of the steps module (steps.h) share; not for
  * other modules.
  *
- *   step_table.c     the step itself, its id, the table by id, the
+ *   coord_step_table.c     the step itself, its id, the table by id, the
  *                    unfinished steps of each agent, the finished steps
  *                    and their eviction, the accessors of steps.h
- *   step_durable.c   the store's rows of steps, runs and acks held until
+ *   coord_step_durable.c   the store's rows of steps, runs and acks held until
  *                    their write is durable (steps_release), restore
- *   step_output.c    output chunks: masking secrets across chunks, the
+ *   coord_step_output.c    output chunks: masking secrets across chunks, the
  *                    store, the coordinator's log, the owner; lost output
  *                    filled in after a restart
- *   step_protocol.c  what agents and submitters do to steps: submit, run,
+ *   coord_step_protocol.c  what agents and submitters do to steps: submit, run,
  *                    accept, result, ack, cancel, welcome, gone
  *
  * All of the module's state is the one struct step_module (stepmod).
@@ -98,7 +98,7 @@ LIST_HEAD(agent_bucket, agent_steps);
 TAILQ_HEAD(step_queue, coord_step);
 TAILQ_HEAD(ack_queue, pending_ack);
 
-/* The module's state: its tables and queues, in one place (step_table.c
+/* The module's state: its tables and queues, in one place (coord_step_table.c
  * defines it). */
 struct step_module {
 	struct step_bucket by_id[STEPS_BUCKETS];
@@ -125,7 +125,7 @@ struct step_module {
 
 extern struct step_module stepmod;
 
-/* step_table.c */
+/* coord_step_table.c */
 /* A new step in the tables, waiting (not dispatched, not persisted): takes
  * new references to spec and inputs, copies owner. NULL with err when a
  * field is wrong or memory runs out. */
@@ -147,7 +147,7 @@ void step_table_evict(void);
 /* Append one event to the step's log (ev taken). */
 void step_record(struct coord_step *s, json_t *ev);
 
-/* step_durable.c */
+/* coord_step_durable.c */
 /* Queue the step's row ("dispatched"); its run waits until the row is
  * durable (steps_release). */
 void step_durable_put(struct coord_step *s);
@@ -163,7 +163,7 @@ void step_send_ack(struct coord_agent *a, const char *id);
 /* Free the acks still waiting (steps_shutdown). */
 void step_durable_clear(void);
 
-/* step_output.c */
+/* coord_step_output.c */
 /* The result came: show what was held back of the output for a secret
  * that a later chunk might have completed. */
 void step_output_flush(struct coord_step *s);
@@ -172,7 +172,7 @@ void step_output_flush(struct coord_step *s);
 void step_output_fill_lost(struct coord_step *s, const struct bora_result *m,
     const json_t *res);
 
-/* step_protocol.c */
+/* coord_step_protocol.c */
 /* Send run to a connected agent (a held step's later, by steps_release).
  * 0, or -1 when it cannot go now: the step waits for the next
  * connection. */

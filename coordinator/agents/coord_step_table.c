@@ -1,5 +1,5 @@
 /*
- * step_table.c: the coordinator's steps themselves (step_int.h).
+ * coord_step_table.c: the coordinator's steps themselves (coord_step_int.h).
  *
  * Three indexes, none of them scanned per event: steps by id (hash), the
  * unfinished steps of each agent name (so a connecting agent gets its own
@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "idmap.h"
 #include "log.h"
-#include "step_int.h"
+#include "coord_step_int.h"
 
 struct step_module stepmod = {
 	.done = TAILQ_HEAD_INITIALIZER(stepmod.done),
@@ -293,12 +293,6 @@ const char *
 step_id(const struct coord_step *s)
 {
 	return s->id;
-}
-
-enum coord_step_state
-step_state(const struct coord_step *s)
-{
-	return s->state;
 }
 
 json_t *

@@ -3,8 +3,8 @@
  * owner; arming, disarming and firing are O(log n), and freeing an owner
  * only needs timerheap_cancel() on its timers first.
  */
-#ifndef BORA_COORD_TIMERHEAP_H
-#define BORA_COORD_TIMERHEAP_H
+#ifndef BORA_PROTO_TIMERHEAP_H
+#define BORA_PROTO_TIMERHEAP_H
 
 #include <stddef.h>
 #include <stdint.h>
