@@ -69,7 +69,7 @@ static const struct bora_conf_item coord_items[] = {
 	  "closed at once (default 1024)", 0 },
 	{ "max_unauth_per_source", BORA_CONF_INT,
 	  offsetof(struct coord_config, max_unauth_per_source), 1, 1000000,
-	  "the same from one address (default 32)", 0 },
+	  "the same from one address (default 128)", 0 },
 	{ "handshake_timeout_s", BORA_CONF_INT,
 	  offsetof(struct coord_config, handshake_timeout_s), 1, 600,
 	  "seconds a new connection has to finish its TLS handshake and "
@@ -91,7 +91,7 @@ coord_config_defaults(void *conf)
 	cfg->heartbeat_s = 30;
 	cfg->max_queue_bytes = 8 * 1024 * 1024;
 	cfg->max_unauth = 1024;
-	cfg->max_unauth_per_source = 32;
+	cfg->max_unauth_per_source = 128;
 	cfg->handshake_timeout_s = 10;
 	cfg->max_rx_messages = 5000;
 	cfg->max_rx_bytes = 32 * 1024 * 1024;
