@@ -8,6 +8,7 @@ pkgs=(
 	libwebsockets-dev libjansson-dev libssl-dev libyaml-dev libsqlite3-dev
 	libcmocka-dev
 	openssl python3 iproute2 procps
+	dpkg-dev lintian
 	puppet
 )
 

@@ -26,3 +26,6 @@ cmake --build build-release -j"$jobs"
 cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
+# The Debian packages come from the Release tree, not the ASan one: cpack
+# there, checked with dpkg-deb and lintian (tests/packaging, docs/packaging.md).
+ctest --test-dir build-release -L package --output-on-failure
