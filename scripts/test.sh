@@ -23,9 +23,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 cmake --build build-release -j"$jobs"
-cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-cmake --build build-asan -j"$jobs"
-ctest --test-dir build-asan --output-on-failure -j2 "$@"
 # The Debian packages come from the Release tree, not the ASan one: cpack
 # there, checked with dpkg-deb and lintian (tests/packaging, docs/packaging.md).
 ctest --test-dir build-release -L package --output-on-failure
+cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j2 "$@"
