@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "dsl.h"
+#include "idmap.h"
 
 enum dsl_kind { DSL_SCALAR, DSL_SEQ, DSL_MAP };
 
@@ -30,6 +31,8 @@ struct dsl_node {
 	int plain;                 /* scalar: plain style, no tag: typed */
 	struct dsl_node **kid;
 	size_t n, cap;
+	struct idmap *keys;        /* a large mapping: key -> its position + 1
+	                              in kid (dsl_map_get without a scan) */
 };
 
 /* One parse: the file name and the errors found so far. */

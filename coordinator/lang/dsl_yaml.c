@@ -9,8 +9,10 @@
  * other than the standard str/seq/map ones, non-scalar keys, duplicate
  * keys (at the second), and NUL characters in scalars.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <yaml.h>
 
@@ -38,25 +40,74 @@ dsl_node_free(struct dsl_node *n)
 		return;
 	for (i = 0; i < n->n; i++)
 		dsl_node_free(n->kid[i]);
+	if (n->keys != NULL) {
+		idmap_free(n->keys);
+		free(n->keys);
+	}
 	free(n->kid);
 	free(n->text);
 	free(n);
 }
 
-struct dsl_node *
-dsl_map_get(const struct dsl_node *m, const char *key, struct dsl_node **keyp)
+/* Mappings with more keys than this get an index: a workflow's tasks are
+ * looked up by name for every transition, so a scan would make loading
+ * quadratic in the number of tasks. */
+#define DSL_MAP_INDEX_MIN 16
+
+/* The position in m->kid of key (the first one, as YAML's duplicates are
+ * refused), or -1. */
+static ssize_t
+dsl_map_find(const struct dsl_node *m, const char *key)
 {
 	size_t i;
 
-	if (m == NULL || m->kind != DSL_MAP)
-		return NULL;
+	if (m->keys != NULL) {
+		void *v = idmap_get(m->keys, key);
+
+		return v != NULL ? (ssize_t)((uintptr_t)v - 1) : -1;
+	}
 	for (i = 0; i + 1 < m->n; i += 2)
-		if (strcmp(m->kid[i]->text, key) == 0) {
-			if (keyp != NULL)
-				*keyp = m->kid[i];
-			return m->kid[i + 1];
-		}
-	return NULL;
+		if (strcmp(m->kid[i]->text, key) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Key k was just added to mapping m at position m->n - 1: index it (and
+ * the keys before it, once the mapping is large). 0, or -1 when out of
+ * memory. */
+static int
+dsl_map_index(struct dsl_node *m)
+{
+	size_t i, at = m->n - 1;
+
+	if (m->keys == NULL) {
+		if (m->n / 2 + 1 < DSL_MAP_INDEX_MIN)
+			return 0;
+		if ((m->keys = calloc(1, sizeof(*m->keys))) == NULL)
+			return -1;
+		for (i = 0; i + 1 < at; i += 2)
+			if (idmap_get(m->keys, m->kid[i]->text) == NULL &&
+			    idmap_put(m->keys, m->kid[i]->text,
+			    (void *)(uintptr_t)(i + 1)) != 0)
+				return -1;
+	}
+	if (idmap_get(m->keys, m->kid[at]->text) != NULL)
+		return 0;               /* a duplicate: the first one stays */
+	return idmap_put(m->keys, m->kid[at]->text,
+	    (void *)(uintptr_t)(at + 1));
+}
+
+struct dsl_node *
+dsl_map_get(const struct dsl_node *m, const char *key, struct dsl_node **keyp)
+{
+	ssize_t i;
+
+	if (m == NULL || m->kind != DSL_MAP || (i = dsl_map_find(m, key)) < 0 ||
+	    (size_t)i + 1 >= m->n)
+		return NULL;
+	if (keyp != NULL)
+		*keyp = m->kid[i];
+	return m->kid[i + 1];
 }
 
 static void
@@ -245,18 +296,22 @@ dsl_yaml_kids(struct dsl_yaml *y, struct dsl_node *n, int depth)
 			}
 		}
 		if (is_map && n->n % 2 == 0) {
-			for (i = 0; i < n->n; i += 2) {
-				prev = n->kid[i];
-				if (strcmp(prev->text, k->text) != 0)
-					continue;
+			ssize_t at = dsl_map_find(n, k->text);
+
+			if (at >= 0) {
+				prev = n->kid[at];
 				dsl_error(y->cx, k, "duplicate key '%s' (first "
 				    "at line %u)", dsl_show(k->text, show,
 				    sizeof(show)), prev->line);
-				break;
 			}
 		}
 		if (dsl_node_add(y, n, k) != 0) {
 			dsl_node_free(k);
+			return -1;
+		}
+		if (is_map && n->n % 2 == 1 && dsl_map_index(n) != 0) {
+			y->cx->oom = 1;
+			y->fatal = 1;
 			return -1;
 		}
 	}
