@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "steps_fake_conn.h"
+#include "test_support.h"
 
 #define WAIT_MS 10000           /* the longest a step here may take */
 
@@ -67,14 +67,6 @@ stop(void)
 }
 
 static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 setup(void **state)
 {
 	(void)state;
@@ -96,7 +88,7 @@ teardown(void **state)
 	(void)state;
 	stop();
 	fake_conn_clear();
-	return nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_rmtree(state_dir);
 }
 
 /* Messages of type for step sent so far. */

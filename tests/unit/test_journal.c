@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +17,13 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "test_support.h"
 
 struct fixture {
 	char state[64];
 	char dir[128];
 	struct journal *j;
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int
 setup(void **state)
@@ -56,7 +48,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	journal_close(f->j);
-	nftw(f->state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(f->state);
 	free(f);
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "journal.h"
 #include "steps_fake_conn.h"
 #include "utf8.h"
+#include "test_support.h"
 
 static struct agent_config cfg;
 static char state_dir[] = "/tmp/bora-test-step-result-XXXXXX";
@@ -62,14 +62,6 @@ static const struct runner fake_runner = {
 };
 
 static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 setup_all(void **state)
 {
 	(void)state;
@@ -80,7 +72,7 @@ static int
 teardown_all(void **state)
 {
 	(void)state;
-	return nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_rmtree(state_dir);
 }
 
 static int

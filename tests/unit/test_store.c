@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "store.h"
 #include "store_sqlite_int.h"
+#include "test_support.h"
 
 struct fixture {
 	char top[64];           /* mkdtemp */
@@ -26,14 +26,6 @@ struct fixture {
 	char path[160];         /* dir/bora.db */
 	char err[512];
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int
 setup(void **state)
@@ -56,7 +48,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(f->top);
 	free(f);
 	return 0;
 }
