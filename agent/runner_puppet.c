@@ -322,9 +322,14 @@ puppet_finish(const struct runner_done *d, struct bora_result *res,
 		    BORA_STATUS_SUCCESS : BORA_STATUS_FAILED;
 	res->outputs = runners_heat_outputs(d, err, errlen);
 	if (res->outputs && d->ran_to_end && d->exited &&
-	    (d->exit_code == 0 || d->exit_code == 2))
+	    (d->exit_code == 0 || d->exit_code == 2)) {
 		(void)json_object_set_new(res->outputs, "changed",
 		    json_boolean(d->exit_code == 2));
+		/* as heat-config-puppet: changes made (2) is a deployment
+		 * that succeeded, and Heat fails any code but 0 */
+		(void)json_object_set_new(res->outputs, "deploy_status_code",
+		    json_integer(0));
+	}
 }
 
 const struct runner runner_puppet = {
