@@ -356,10 +356,14 @@ engine_action_step_done(struct engine_action *a, const json_t *res)
 	(void)json_object_del(rest, "deploy_stdout");
 	(void)json_object_del(rest, "deploy_stderr");
 	(void)json_object_del(rest, "deploy_status_code");
-	r = json_pack("{s:s, s:s, s:s?, s:O?, s:O?, s:O?, s:O?, s:o, s:O?}",
+	/* deploy_status_code is kept: a Heat hook's code (heat_config, puppet)
+	 * is not always its process's exit code */
+	r = json_pack("{s:s, s:s, s:s?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o, "
+	    "s:O?}",
 	    "agent", a->agent, "step", a->step_id, "status", status,
 	    "exit_code", json_object_get(res, "exit_code"),
 	    "signal", json_object_get(res, "signal"),
+	    "deploy_status_code", json_object_get(outs, "deploy_status_code"),
 	    "stdout", json_object_get(outs, "deploy_stdout"),
 	    "stderr", json_object_get(outs, "deploy_stderr"),
 	    "outputs", rest, "error", json_object_get(res, "error"));

@@ -82,6 +82,42 @@ test_target_list_fan_out(void **state)
 	json_decref(t);
 }
 
+/* task().result keeps Heat's deploy_status_code beside the exit code (a
+ * hook's own code), and takes Heat's names out of outputs. */
+static void
+test_result_keeps_deploy_status_code(void **state)
+{
+	struct engine_exec *x;
+	json_t *t, *r;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  output: {code: <% $.code %>, out: <% $.out %>}\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: bora.heat_config\n"
+	    "      target: h1\n"
+	    "      input: {group: script}\n"
+	    "      publish:\n"
+	    "        code: <% task().result.deploy_status_code %>\n"
+	    "        out: <% task().result.stdout %>\n", NULL);
+	assert_int_equal(W.nsteps, 1);
+	world_finish(0, "success", 0, "{\"deploy_status_code\": 6, "
+	    "\"deploy_stdout\": \"hi\", \"v\": 1}");
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"code\":6,\"out\":\"hi\"}");
+	t = world_task(x, "a");
+	r = json_object_get(t, "result");
+	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 0);
+	assert_null(json_object_get(json_object_get(r, "outputs"),
+	    "deploy_status_code"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r,
+	    "outputs"), "v")), 1);
+	json_decref(t);
+}
+
 static void
 test_target_list_one_fails(void **state)
 {
@@ -498,6 +534,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_target_list_fan_out),
+		T(test_result_keeps_deploy_status_code),
 		T(test_target_list_one_fails),
 		T(test_target_expression),
 		T(test_target_expression_errors),
