@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -60,6 +61,9 @@ heat_write_input(const struct runner_ctx *ctx, const char *group,
 	const json_t *options = json_object_get(ctx->spec, "options");
 	const json_t *outputs = json_object_get(ctx->spec, "outputs");
 	const char *name, *ctime;
+	char now[32];
+	struct tm tm;
+	time_t t = time(NULL);
 	json_t *in;
 	char *text;
 	int rc;
@@ -68,6 +72,14 @@ heat_write_input(const struct runner_ctx *ctx, const char *group,
 	    heat_opt_string(ctx->spec, "creation_time", &ctime, err,
 	    errlen) != 0)
 		return -1;
+	/* Heat always sends both, and hooks use them (hook-puppet passes the
+	 * name to re.sub): the step's id and the time it starts when the
+	 * spec gives none */
+	if (name == NULL)
+		name = ctx->step_id;
+	if (ctime == NULL && gmtime_r(&t, &tm) != NULL &&
+	    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		ctime = now;
 	if (options != NULL && !json_is_null(options) &&
 	    !json_is_object(options)) {
 		snprintf(err, errlen, "spec.options: expected an object");

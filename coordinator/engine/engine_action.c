@@ -321,6 +321,11 @@ action_start_step(struct engine_action *a, const char *name, json_t *input)
 	}
 	(void)json_object_del(spec, "inputs");
 	(void)json_object_del(spec, "timeout");
+	/* a Heat hook gets its config's name: the task's, unless given */
+	if (bora_action_kind(name) != NULL &&
+	    strcmp(bora_action_kind(name), "heat_config") == 0 &&
+	    json_object_get(spec, "name") == NULL)
+		(void)json_object_set_new(spec, "name", json_string(t->name));
 	if (idmap_put(&engine_state.steps, a->step_id, a) != 0) {
 		json_decref(spec);
 		action_done(a, 0, action_error("step id %s is in use",

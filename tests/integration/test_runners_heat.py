@@ -100,6 +100,17 @@ class RunnersHeat(harness.BoraTestCase):
         self.assertEqual(by_name["m"], {"name": "m", "value": {"k": [1]},
                                         "type": "Json", "description": ""})
 
+    def test_name_and_creation_time_always_sent(self):
+        """Heat always sends both (hook-puppet passes the name to re.sub):
+        without them in the spec, the step's id and its start time."""
+        sid, res = self.run_heat({"group": "echo", "config": "x"})
+        self.assertEqual(res["status"], "success", res)
+        with open(os.path.join(self.work, "stdin.json")) as f:
+            c = json.load(f)
+        self.assertEqual(c["name"], sid)
+        self.assertRegex(c["creation_time"] or "",
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
     def test_status_code_fails_step(self):
         _, res = self.run_heat({"group": "echo", "config": "x"},
                                inputs={"code": "2"})

@@ -104,6 +104,9 @@ test_result_keeps_deploy_status_code(void **state)
 	    "        code: <% task().result.deploy_status_code %>\n"
 	    "        out: <% task().result.stdout %>\n", NULL);
 	assert_int_equal(W.nsteps, 1);
+	/* the hook's config is named after the task */
+	assert_string_equal(json_string_value(json_object_get(W.steps[0].spec,
+	    "name")), "a");
 	world_finish(0, "success", 0, "{\"deploy_status_code\": 6, "
 	    "\"deploy_stdout\": \"hi\", \"v\": 1}");
 	assert_string_equal(engine_exec_state(x), "SUCCESS");
