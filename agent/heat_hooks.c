@@ -357,6 +357,7 @@ heat_hook_parse_output(const char *stdout_text, size_t len, json_t **outputs,
 		hh_snippet(stdout_text ? stdout_text : "", len, snippet);
 		bora_errf(err, errlen, "hook printed no JSON result: %s",
 		    len ? snippet : "(no output)");
+		rc = -2;
 		goto out;
 	}
 	if (!hh_depth_ok(root, HEAT_HOOK_MAX_DEPTH)) {

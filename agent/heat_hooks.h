@@ -65,9 +65,10 @@ json_t *heat_hook_input(const char *id, const char *name, const char *group,
  * json_decref()s); *status_code gets deploy_status_code read as Heat
  * does (absent, null, false, 0, "0" and "" are 0; an integer or a string
  * holding one is that value; anything else is 1); one that does not fit
- * an int is an error. Returns 0, or -1
- * with one sentence in err ("hook printed no JSON result: <first 200 bytes>")
- * and *outputs NULL.
+ * an int is an error. Returns 0; -2 when stdout is not one JSON object
+ * (err: "hook printed no JSON result: <first 200 bytes>"), which Heat
+ * takes as its fallback signal; -1 for a result Bora refuses (too large,
+ * duplicate keys, too deep, a NUL): err says why. *outputs NULL then.
  */
 int heat_hook_parse_output(const char *stdout_text, size_t len,
     json_t **outputs, int *status_code, char *err, size_t errlen);

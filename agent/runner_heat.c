@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "heat_hooks.h"
+#include "log.h"
 #include "runners.h"
 
 extern char **environ;
@@ -179,7 +180,7 @@ heat_finish(const struct runner_done *d, struct bora_result *res,
     char *err, size_t errlen)
 {
 	json_t *outputs = NULL;
-	int code = 0;
+	int code = 0, rc;
 
 	err[0] = '\0';
 	if (!d->ran_to_end || !d->exited) {
@@ -193,8 +194,21 @@ heat_finish(const struct runner_done *d, struct bora_result *res,
 		res->status = BORA_STATUS_FAILED;
 		return;
 	}
-	if (heat_hook_parse_output(d->out, strlen(d->out), &outputs, &code,
-	    err, errlen) != 0) {
+	rc = heat_hook_parse_output(d->out, strlen(d->out), &outputs, &code,
+	    err, errlen);
+	if (rc == -2 && d->exit_code == 0) {
+		/* as 55-heat-config: a hook that exits 0 without a JSON result
+		 * completes the deployment, with its fallback signal */
+		/* not its stdout: the log is no place for a config's text */
+		log_warnx("heat", "hook printed no JSON result dir=%s "
+		    "stdout_bytes=%llu; completed as Heat does, with no "
+		    "outputs of its own", d->dir, d->out_bytes);
+		err[0] = '\0';
+		res->status = BORA_STATUS_SUCCESS;
+		res->outputs = heat_fallback_outputs(d);
+		return;
+	}
+	if (rc != 0) {
 		res->status = BORA_STATUS_FAILED;
 		res->outputs = heat_fallback_outputs(d);
 		return;

@@ -31,6 +31,12 @@ for o in c["outputs"]:
 json.dump(out, sys.stdout)
 """
 
+QUIET_HOOK = """#!/bin/sh
+cat >/dev/null
+echo "configured" >&2
+exit 0
+"""
+
 NOT_JSON_HOOK = """#!/bin/sh
 cat >/dev/null
 echo "Traceback (most recent call last):"
@@ -46,7 +52,8 @@ class RunnersHeat(harness.BoraTestCase):
         self.work = tempfile.mkdtemp(prefix="bora-hookwork-")
         self.addCleanup(self._rm, self.hooks)
         self.addCleanup(self._rm, self.work)
-        for name, text in (("echo", ECHO_HOOK), ("notjson", NOT_JSON_HOOK)):
+        for name, text in (("echo", ECHO_HOOK), ("notjson", NOT_JSON_HOOK),
+                           ("quiet", QUIET_HOOK)):
             p = os.path.join(self.hooks, name)
             with open(p, "w") as f:
                 f.write(text)
@@ -135,6 +142,18 @@ class RunnersHeat(harness.BoraTestCase):
             "deploy_stdout": "Traceback (most recent call last):\n",
             "deploy_stderr": "boom\n", "deploy_status_code": 3}, res)
         self.assertIn("hook printed no JSON result", res["error"])
+
+    def test_no_json_but_exit_0_completes(self):
+        """55-heat-config: a hook that exits 0 printing no JSON result
+        completes the deployment with its fallback signal (code 0)."""
+        _, res = self.run_heat({"group": "quiet", "config": "x"})
+        self.assertEqual(res["status"], "success", res)
+        self.assertEqual(res["outputs"], {
+            "deploy_stdout": "", "deploy_stderr": "configured\n",
+            "deploy_status_code": 0}, res)
+        self.assertIsNone(res.get("error"), res)
+        self.agent.wait_log(r"hook printed no JSON result dir=\S+ stdout_bytes=0; "
+                            r"completed as Heat does")
 
 
 if __name__ == "__main__":
