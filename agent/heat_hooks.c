@@ -19,6 +19,7 @@
 
 #include "errbuf.h"
 #include "heat_hooks.h"
+#include "pyfloat.h"
 #include "utf8.h"
 
 #define HH_GROUP_MAX   255   /* a group is a file name */
@@ -127,11 +128,18 @@ hh_input_item(const char *key, const json_t *v)
 		value = json_deep_copy(v);
 		break;
 	case JSON_INTEGER:
-	case JSON_REAL:
 		text = json_dumps(v, JSON_ENCODE_ANY);
 		value = text ? json_string(text) : NULL;
 		free(text);
 		break;
+	case JSON_REAL: {
+		char num[40];
+
+		/* Heat gives a hook str() of the number: Python's digits */
+		value = json_string(bora_py_float(json_real_value(v), num,
+		    sizeof(num)));
+		break;
+	}
 	case JSON_TRUE:
 		value = json_string("True");
 		break;

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "pyfloat.h"
 #include "runners.h"
 #include "utf8.h"
 
@@ -214,6 +215,13 @@ runners_build_env(const json_t *inputs, const char *prefix, const char *dir,
 			}
 			rc = runners_env_push(env, prefix, name,
 			    json_string_value(value), len);
+		} else if (json_is_real(value)) {
+			char num[40];
+
+			/* as Python writes it, as heat-config-script does */
+			bora_py_float(json_real_value(value), num, sizeof(num));
+			rc = runners_env_push(env, prefix, name, num,
+			    strlen(num));
 		} else {
 			text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 			rc = text ? runners_env_push(env, prefix, name, text,

@@ -189,7 +189,7 @@ test_input_shape(void **state)
 
 	(void)state;
 	inputs = json_loads("{\"foo\": \"bar\", \"looks_json\": \"[1, 2]\", "
-	    "\"n\": 3, \"r\": 1.5, \"b\": false, \"map\": {\"a\": 1}, "
+	    "\"n\": 3, \"r\": 1.1, \"b\": false, \"map\": {\"a\": 1}, "
 	    "\"list\": [1], \"nil\": null}", 0, NULL);
 	outputs = json_loads("[\"result\", {\"name\": \"other\", "
 	    "\"error_output\": true}]", 0, NULL);
@@ -207,7 +207,7 @@ test_input_shape(void **state)
 	    "\"type\": \"String\", \"description\": \"\"}, "
 	    "{\"name\": \"n\", \"value\": \"3\", \"type\": \"String\", "
 	    "\"description\": \"\"}, "
-	    "{\"name\": \"r\", \"value\": \"1.5\", \"type\": \"String\", "
+	    "{\"name\": \"r\", \"value\": \"1.1\", \"type\": \"String\", "
 	    "\"description\": \"\"}, "
 	    "{\"name\": \"b\", \"value\": \"False\", \"type\": \"String\", "
 	    "\"description\": \"\"}, "

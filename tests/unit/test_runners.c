@@ -94,7 +94,7 @@ test_puppet_env(void **state)
 {
 	struct runner_user user;
 	json_t *inputs = json_loads("{\"foo\": \"{\\\"x\\\": 1}\", "
-	    "\"lst\": [1, \"a\"], \"n\": 5}", 0, NULL);
+	    "\"lst\": [1, \"a\"], \"n\": 5, \"r\": 1.1}", 0, NULL);
 	char **envp = NULL, err[256], got[4096];
 
 	(void)state;
@@ -104,7 +104,7 @@ test_puppet_env(void **state)
 	    &user, &envp, err, sizeof(err)), 0);
 	join(envp, got, sizeof(got));
 	assert_string_equal(got, "FACTER_foo={\"x\": 1} FACTER_lst=[1,\"a\"] "
-	    "FACTER_n=5 PATH=" RUNNERS_PATH " LANG=" RUNNERS_LANG
+	    "FACTER_n=5 FACTER_r=1.1 PATH=" RUNNERS_PATH " LANG=" RUNNERS_LANG
 	    " HOME=/root FACTER_heat_outputs_path=/s/outputs "
 	    "FACTER_fqdn=host.example");
 	runners_strv_free(envp);
