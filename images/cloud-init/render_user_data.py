@@ -24,16 +24,30 @@ import sys
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         'bora-agent.cloud-config.in')
 
+# The patterns are full matches (re.fullmatch here; Heat's allowed_pattern
+# must match the whole value too). images/heat/bora-agent-server.yaml uses
+# the same strings; the test checks they are equal.
 # wss://HOST:PORT/ with HOST a DNS name, an IPv4 address or [IPv6].
-_DNS = r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?' \
-       r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*'
+_DNS = (r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*')
 _V6 = r'\[[0-9A-Fa-f:.]{2,45}\]'
-URL_RE = re.compile(r'wss://(%s|%s):([0-9]{1,5})/?' % (_DNS, _V6))
-FP_RE = re.compile(r'[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31}')
+_PORT = (r'(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}'
+         r'|655[0-2][0-9]|6553[0-5])')
+URL_RE = re.compile(r'wss://(?:%s|%s):%s/?' % (_DNS, _V6, _PORT))
+FP_RE = re.compile(r'(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31})')
 TOKEN_RE = re.compile(r'[A-Za-z0-9_-]{43}')        # 256 bits, base64url
 NAME_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')  # proto/msg.h
 LABEL_VALUE_RE = re.compile(r'[A-Za-z0-9._:/@+-]{0,256}')
+_PAIR = '%s=%s' % (NAME_RE.pattern, LABEL_VALUE_RE.pattern)
+LABELS_RE = re.compile(r'(?:%s(?:,%s)*)?' % (_PAIR, _PAIR))
 LABELS_MAX = 64                                     # proto/labels.h
+
+
+def heat_pattern(rx):
+    """rx as a Heat allowed_pattern: Heat takes re.match(p, v) and wants
+    match.end() == len(v), which does not backtrack into a longer
+    alternative by itself; the '$' makes it."""
+    return '(?:%s)$' % rx.pattern
 
 
 class UserDataError(ValueError):
@@ -41,8 +55,7 @@ class UserDataError(ValueError):
 
 
 def check_url(url):
-    m = URL_RE.fullmatch(url)
-    if m is None or not 1 <= int(m.group(2)) <= 65535:
+    if URL_RE.fullmatch(url) is None:
         raise UserDataError('url: expected wss://HOST:PORT/ (a DNS name, '
                             'an IPv4 address or [IPv6], port 1-65535), '
                             'got %r' % url)
