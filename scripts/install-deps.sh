@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config
 	libwebsockets-dev libjansson-dev libssl-dev libyaml-dev libsqlite3-dev
 	libcmocka-dev
-	openssl python3 iproute2 procps
+	openssl python3 python3-yaml iproute2 procps util-linux
 	dpkg-dev lintian
 	puppet
 )
