@@ -124,6 +124,8 @@ arith_text(struct expr_eval *ev, const struct expr_node *n, const json_t *a,
 	if (expr_buf_add_text(&piece, a) == -1 ||
 	    (b != NULL && expr_buf_add_text(&piece, b) == -1))
 		goto nomem;
+	if (piece.len == 0)
+		count = 0;      /* "" repeated: no loop of count turns */
 	if (piece.len > 0 && (size_t)count > EXPR_MAX_BYTES / piece.len) {
 		buf.over = 1;
 		goto nomem;
@@ -156,8 +158,9 @@ arith_list(struct expr_eval *ev, const struct expr_node *n, json_t *a,
 	size_t one = json_array_size(a) + (b ? json_array_size(b) : 0);
 	json_t *r;
 
-	if (count < 0)
-		count = 0;
+	if (count < 0 || one == 0)
+		count = 0;      /* [] repeated: no loop of count turns (a
+		                   fuzzer's [] * 44444444444 ran for 995 s) */
 	if (one > 0 && (size_t)count > EXPR_MAX_ITEMS / one) {
 		expr_error_set(ev->err, n->off, "list longer than %u items",
 		    EXPR_MAX_ITEMS);

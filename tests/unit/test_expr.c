@@ -401,6 +401,11 @@ test_concat(void **state)
 	check("<% 'ab' * -1 %>", "\"\"");
 	check("<% [1, 2] * 2 %>", "[1,2,1,2]");
 	check("<% 0 * [1] %>", "[]");
+	/* nothing repeated a huge number of times is nothing, at once (the
+	 * fuzzer found [] * 44444444444 looping for 995 s) */
+	check("<% [] * 44444444444444 %>", "[]");
+	check("<% [1] * 0 * 44444444444444 %>", "[]");
+	check("<% '' * 44444444444444 %>", "\"\"");
 }
 
 static void
