@@ -6,18 +6,18 @@
 
 #include "pyfloat.h"
 
-const char *
-bora_py_float(double v, char *buf, size_t n)
+/* Into out (at most 32 bytes, NUL included, for any finite double: a sign,
+ * 17 digits, a point and "e+308"; or 16 digits, a point, a zero). */
+static void
+py_float_finite(double v, char out[40])
 {
+	const size_t n = 40;
+	char *buf = out;
 	char e[40], digits[20];
 	size_t nd = 0, i;
 	int p, exp = 0, len = 0;
 	const char *m;
 
-	if (isnan(v))
-		return snprintf(buf, n, "nan"), buf;
-	if (isinf(v))
-		return snprintf(buf, n, "%sinf", v < 0 ? "-" : ""), buf;
 	/* the shortest precision that reads back the same */
 	for (p = 1; p <= 17; p++) {
 		snprintf(e, sizeof(e), "%.*e", p - 1, v);
@@ -52,6 +52,22 @@ bora_py_float(double v, char *buf, size_t n)
 			    i < nd ? digits[i] : '0');
 		snprintf(buf + len, n - (size_t)len, ".%s",
 		    nd > (size_t)exp + 1 ? digits + exp + 1 : "0");
+	}
+}
+
+const char *
+bora_py_float(double v, char *buf, size_t n)
+{
+	char out[40];
+
+	if (isnan(v))
+		snprintf(buf, n, "nan");
+	else if (isinf(v))
+		snprintf(buf, n, "%sinf", v < 0 ? "-" : "");
+	else {
+		/* composed where it always fits, then cut to n if it must */
+		py_float_finite(v, out);
+		snprintf(buf, n, "%s", out);
 	}
 	return buf;
 }

@@ -10,7 +10,8 @@
 
 #include <stddef.h>
 
-/* Into buf (at least 32 bytes for any double); returns buf. Infinities
+/* Into buf (32 bytes hold any double; a smaller buf gets the text cut,
+ * never overrun); returns buf. Infinities
  * and NaN as Python writes them ("inf", "-inf", "nan"). */
 const char *bora_py_float(double v, char *buf, size_t n);
 

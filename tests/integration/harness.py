@@ -468,6 +468,27 @@ class BoraTestCase(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r
 
+    def start_init_coordinator(self, log_level=None):
+        """Start a coordinator on the PKI `bora-coordinator init` made in
+        self.cdir (coordinator_init()): its own CA, server certificate and
+        state, enrollment enabled. Returns the Daemon."""
+        self.api_socket = os.path.join(self.cdir, "api.sock")
+        argv = [binary("bora-coordinator"),
+                "--listen", HOST, "--port", str(self.port),
+                "--tls-cert", os.path.join(self.cdir, "server.crt"),
+                "--tls-key", os.path.join(self.cdir, "server.key"),
+                "--tls-ca", os.path.join(self.cdir, "ca.crt"),
+                "--state-dir", self.cdir, "--api-socket", self.api_socket]
+        if log_level:
+            argv += ["--log-level", log_level]
+        d = Daemon("coordinator", argv, self._log_path("coordinator"))
+        self.daemons.append(d)
+        self.coord = d
+        self.api = Api(self.api_socket)
+        self.wait_coordinator_up(d, self.port)
+        d.wait_log("enrollment enabled")
+        return d
+
     # -- daemons
     def start_coordinator(self, port=None, extra=(), wait=True, state_dir=None,
                           wrap=()):

@@ -160,18 +160,7 @@ class CliVerbs(harness.BoraTestCase):
     def setUp(self):
         super().setUp()
         self.coordinator_init()
-        self.api_socket = os.path.join(self.cdir, "api.sock")
-        argv = [harness.binary("bora-coordinator"),
-                "--listen", harness.HOST, "--port", str(self.port),
-                "--tls-cert", os.path.join(self.cdir, "server.crt"),
-                "--tls-key", os.path.join(self.cdir, "server.key"),
-                "--tls-ca", os.path.join(self.cdir, "ca.crt"),
-                "--state-dir", self.cdir, "--api-socket", self.api_socket]
-        self.coord = harness.Daemon("coordinator", argv, self._log_path("coordinator"))
-        self.daemons.append(self.coord)
-        self.api = harness.Api(self.api_socket)
-        self.wait_coordinator_up(self.coord, self.port)
-        self.coord.wait_log("enrollment enabled")
+        self.start_init_coordinator()
 
     # -- helpers
     def write(self, name, text):

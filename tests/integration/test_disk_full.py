@@ -51,8 +51,8 @@ class DiskFull(harness.BoraTestCase):
         self.assertEqual(res["status"], "success", res)
         filler = self.fill()
         sid = self.api.submit("local", "#!/bin/sh\necho after\n", timeout=60)
-        self.coord.wait_log(r"cannot commit reason=", timeout=10)
-        time.sleep(2)
+        # the commit fails, and is tried again (on the loop's own timer)
+        self.coord.wait_log(r"cannot commit reason=", timeout=10, count=3)
         # held: never sent while its row is not on disk
         self.assertEqual(self.coord.count(r"step dispatched step=%s" % sid), 0,
                          self.coord.log_tail())

@@ -42,21 +42,7 @@ class Enrollment(harness.BoraTestCase):
 
     # -- helpers
     def start_init_coordinator(self):
-        self.api_socket = os.path.join(self.cdir, "api.sock")
-        argv = [harness.binary("bora-coordinator"),
-                "--listen", harness.HOST, "--port", str(self.port),
-                "--tls-cert", os.path.join(self.cdir, "server.crt"),
-                "--tls-key", os.path.join(self.cdir, "server.key"),
-                "--tls-ca", os.path.join(self.cdir, "ca.crt"),
-                "--state-dir", self.cdir, "--api-socket", self.api_socket,
-                "--log-level", "debug"]
-        d = Daemon("coordinator", argv, self._log_path("coordinator"))
-        self.daemons.append(d)
-        self.coord = d
-        self.api = Api(self.api_socket)
-        self.wait_coordinator_up(d, self.port)
-        d.wait_log("enrollment enabled")
-        return d
+        return super().start_init_coordinator(log_level="debug")
 
     def token(self, *args):
         r = self.cli("token", "create", "--json", *args)

@@ -45,9 +45,8 @@ def open_idle(port, n):
     return out
 
 
-def still_open(socks, wait=1.0):
-    """The sockets the peer has not closed within wait seconds."""
-    time.sleep(wait)
+def still_open(socks):
+    """The sockets the peer has not closed (so far)."""
     alive = []
     for s in socks:
         s.setblocking(False)
@@ -74,6 +73,11 @@ class FdExhaustion(harness.BoraTestCase):
         self.start_coordinator(extra=("--max-unauth-per-source", "20"))
         self.start_connected_agent("local")
         self.socks = open_idle(self.port, 100)
+        # the refused ones are closed at accept: wait until 80 are, then
+        # check that no more go
+        harness.wait_for(lambda: len(still_open(self.socks)) <= 20, 10,
+                         "80 of 100 connections closed", on_fail=self.coord.log_tail)
+        self.coord.wait_log(r"too many unauthenticated connections from this address")
         alive = still_open(self.socks)
         self.assertEqual(len(alive), 20, "%d of 100 held" % len(alive))
         lines = self.coord.count(r"too many unauthenticated connections from this address")
@@ -102,13 +106,15 @@ class FdExhaustion(harness.BoraTestCase):
         sid, events, res = self.run_step("local", "#!/bin/sh\necho meanwhile\n")
         self.assertEqual(res["status"], "success", res)
         self.assertEqual(self.coord.count(r"errno 24"), 0, self.coord.log_tail())
-        # idle handshakes are closed: the waiting ones get their turn
+        # idle handshakes are closed after handshake_timeout_s (3 s here):
+        # the held ones, then those that waited in the backlog, all of them
+        harness.wait_for(lambda: not still_open(self.socks), 30,
+                         "the idle connections to be closed by the coordinator",
+                         on_fail=self.coord.log_tail)
         for s in self.socks:
             s.close()
-        self.socks = []
-        time.sleep(4)
         self.socks = open_idle(self.port, 20)
-        self.assertGreater(len(still_open(self.socks, 0.5)), 0)
+        self.assertGreater(len(still_open(self.socks)), 0)
         self.assertTrue(self.coord.running())
 
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -37,6 +38,11 @@ test_as_python_writes_them(void **state)
 	assert_string_equal(bora_py_float(-INFINITY, buf, sizeof(buf)),
 	    "-inf");
 	assert_string_equal(bora_py_float(NAN, buf, sizeof(buf)), "nan");
+	/* a small buffer gets the text cut, never overrun */
+	memset(buf, 'x', sizeof(buf));
+	assert_string_equal(bora_py_float(-1.7976931348623157e308, buf, 6),
+	    "-1.79");
+	assert_int_equal(buf[6], 'x');
 }
 
 int
