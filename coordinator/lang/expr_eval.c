@@ -217,7 +217,7 @@ fail:
 static json_t *
 eval_call(struct expr_eval *ev, const struct expr_node *n)
 {
-	json_t *args[4] = { NULL, NULL, NULL, NULL }, *r = NULL;
+	json_t *args[EXPR_MAX_ARGS] = { NULL }, *r = NULL;
 	size_t i;
 
 	/* The parser checked the count against the function's maximum. */

@@ -13,8 +13,8 @@
 
 #include "expr_int.h"
 
-static json_t *
-func_bad_arg(struct expr_eval *ev, const struct expr_node *n,
+json_t *
+expr_func_bad_arg(struct expr_eval *ev, const struct expr_node *n,
     const char *needs, const json_t *v)
 {
 	expr_error_set(ev->err, n->off, "%s() needs %s, not %s", n->fn->name,
@@ -32,7 +32,7 @@ func_task(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 
 	if (args[0] != NULL) {
 		if (!json_is_string(args[0]))
-			return func_bad_arg(ev, n, "a task name", args[0]);
+			return expr_func_bad_arg(ev, n, "a task name", args[0]);
 		name = json_string_value(args[0]);
 	}
 	if (env->task != NULL)
@@ -77,7 +77,7 @@ func_len(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 	if (json_is_object(v))
 		return json_integer((json_int_t)json_object_size(v));
 	if (!json_is_string(v))
-		return func_bad_arg(ev, n, "a string, list or object", v);
+		return expr_func_bad_arg(ev, n, "a string, list or object", v);
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (expr_charge(ev, len / EXPR_SCAN_BYTES, n->off) == -1)
@@ -96,7 +96,7 @@ func_json_parse(struct expr_eval *ev, const struct expr_node *n,
 	json_t *v;
 
 	if (!json_is_string(args[0]))
-		return func_bad_arg(ev, n, "a string", args[0]);
+		return expr_func_bad_arg(ev, n, "a string", args[0]);
 	if (expr_charge(ev, json_string_length(args[0]) / EXPR_SCAN_BYTES,
 	    n->off) == -1)
 		return NULL;
@@ -160,7 +160,7 @@ func_int(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 		return json_integer((json_int_t)d);
 	}
 	if (!json_is_string(v))
-		return func_bad_arg(ev, n, "a number, string or boolean", v);
+		return expr_func_bad_arg(ev, n, "a number, string or boolean", v);
 	s = json_string_value(v);
 	for (p = s; *p == ' ' || *p == '\t' || *p == '\n'; p++)
 		;
@@ -184,14 +184,41 @@ func_int(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 }
 
 static const struct expr_func expr_funcs[] = {
-	{ "task", 0, 1, func_task },
-	{ "env", 0, 0, func_env },
-	{ "execution", 0, 0, func_execution },
-	{ "len", 1, 1, func_len },
-	{ "json_parse", 1, 1, func_json_parse },
-	{ "json_dump", 1, 1, func_text },
-	{ "str", 1, 1, func_text },
-	{ "int", 1, 1, func_int },
+	{ "task", 0, 1, 0, func_task },
+	{ "env", 0, 0, 0, func_env },
+	{ "execution", 0, 0, 0, func_execution },
+	{ "uuid", 0, 0, 0, expr_fn_uuid },
+	{ "len", 1, 1, 1, func_len },
+	{ "json_parse", 1, 1, 1, func_json_parse },
+	{ "json_dump", 1, 1, 1, func_text },
+	{ "str", 1, 1, 1, func_text },
+	{ "int", 1, 1, 1, func_int },
+	{ "float", 1, 1, 1, expr_fn_float },
+	{ "bool", 1, 1, 1, expr_fn_bool },
+	{ "isInteger", 1, 1, 1, expr_fn_is },
+	{ "isNumber", 1, 1, 1, expr_fn_is },
+	{ "isString", 1, 1, 1, expr_fn_is },
+	{ "isList", 1, 1, 1, expr_fn_is },
+	{ "isDict", 1, 1, 1, expr_fn_is },
+	{ "isBoolean", 1, 1, 1, expr_fn_is },
+	{ "startsWith", 2, EXPR_MAX_ARGS, 1, expr_fn_starts },
+	{ "endsWith", 2, EXPR_MAX_ARGS, 1, expr_fn_starts },
+	{ "list", 0, EXPR_MAX_ARGS, 0, expr_fn_list },
+	{ "range", 1, 3, 0, expr_fn_range },
+	{ "keys", 1, 1, 1, expr_fn_keys },
+	{ "values", 1, 1, 1, expr_fn_keys },
+	{ "items", 1, 1, 1, expr_fn_keys },
+	{ "get", 2, 3, 1, expr_fn_get },
+	{ "contains", 2, 2, 1, expr_fn_contains },
+	{ "containsKey", 2, 2, 1, expr_fn_contains },
+	{ "first", 1, 2, 1, expr_fn_first },
+	{ "last", 1, 2, 1, expr_fn_first },
+	{ "distinct", 1, 1, 1, expr_fn_distinct },
+	{ "flatten", 1, 1, 1, expr_fn_flatten },
+	{ "sum", 1, 1, 1, expr_fn_sum },
+	{ "min", 1, 2, 1, expr_fn_min },
+	{ "max", 1, 2, 1, expr_fn_min },
+	{ "join", 2, 2, 1, expr_fn_join },
 };
 
 const struct expr_func *

@@ -150,13 +150,32 @@ int expr_buf_add_json(struct expr_buf *b, const json_t *v);
 json_t *expr_string_new(const char *p, size_t n, struct expr_error *e,
     size_t off);
 
-/* Functions (expr_funcs.c). args are new references the callee borrows. */
+/* Functions (expr_funcs.c). args are new references the callee borrows;
+ * args[i] past the ones given (up to max_args) are NULL. A function with
+ * method set may be written x.f(a) for f(x, a), as in YAQL. */
+#define EXPR_MAX_ARGS 8
+
+typedef json_t *expr_fn(struct expr_eval *ev, const struct expr_node *n,
+    json_t **args);
+
 struct expr_func {
 	const char *name;
 	size_t min_args, max_args;
-	json_t *(*call)(struct expr_eval *ev, const struct expr_node *n,
-	    json_t **args);
+	int method;
+	expr_fn *call;
 };
+
+/* Sets "f() needs NEEDS, not <v's type>" at n; NULL. */
+json_t *expr_func_bad_arg(struct expr_eval *ev, const struct expr_node *n,
+    const char *needs, const json_t *v);
+
+/* expr_funcs_coll.c */
+expr_fn expr_fn_list, expr_fn_range, expr_fn_keys, expr_fn_get,
+    expr_fn_contains, expr_fn_first, expr_fn_distinct, expr_fn_flatten,
+    expr_fn_sum, expr_fn_min, expr_fn_join;
+/* expr_funcs_misc.c */
+expr_fn expr_fn_bool, expr_fn_float, expr_fn_is, expr_fn_starts,
+    expr_fn_uuid;
 
 const struct expr_func *expr_func_find(const char *name, size_t len);
 

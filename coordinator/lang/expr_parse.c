@@ -280,6 +280,61 @@ task_bare_name(const struct parser *p)
 	    !is_word(p, "false") && !is_word(p, "null");
 }
 
+/* The arguments of call n up to ')' (the current token is the first
+ * after '('), checked against the function's count; recv is 1 for a
+ * method call, whose receiver is already n's first kid. n is freed on
+ * error. */
+static struct expr_node *
+parse_args(struct parser *p, struct expr_node *n, size_t recv)
+{
+	const struct expr_func *fn = n->fn;
+	size_t off = n->off;
+
+	if ((n = parse_items(p, n, TOK_RPAREN, "')'", 0)) == NULL)
+		return NULL;
+	if (n->nkids < fn->min_args || n->nkids > fn->max_args) {
+		if (fn->min_args == fn->max_args)
+			expr_error_set(p->e, off, "%s() takes %zu "
+			    "argument%s", fn->name, fn->min_args - recv,
+			    fn->min_args - recv == 1 ? "" : "s");
+		else
+			expr_error_set(p->e, off, "%s() takes %zu to %zu "
+			    "arguments", fn->name, fn->min_args - recv,
+			    fn->max_args - recv);
+		expr_node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* x.name(args): the call name(x, args); the current token is '('. */
+static struct expr_node *
+parse_method(struct parser *p, struct expr_node *recv,
+    const struct expr_tok *name)
+{
+	const struct expr_func *fn;
+	struct expr_node *n;
+
+	fn = expr_func_find(p->lx.src + name->off, name->len);
+	if (fn == NULL || !fn->method) {
+		expr_error_set(p->e, name->off, fn == NULL ? "unknown method "
+		    "'%.*s'" : "'%.*s' is not a method; call it as a "
+		    "function", name->len > 32 ? 32 : (int)name->len,
+		    p->lx.src + name->off);
+		expr_node_free(recv);
+		return NULL;
+	}
+	if ((n = node_add(p, node_new(p, EXPR_CALL, name->off), recv)) ==
+	    NULL)
+		return NULL;
+	n->fn = fn;
+	if (advance(p) == -1) {                        /* the ( */
+		expr_node_free(n);
+		return NULL;
+	}
+	return parse_args(p, n, 1);
+}
+
 static struct expr_node *
 parse_call(struct parser *p)
 {
@@ -305,20 +360,7 @@ parse_call(struct parser *p)
 	    (n = node_add(p, n, parse_const(p, json_stringn(p->lx.src +
 	    p->tok.off, p->tok.len)))) == NULL)
 		return NULL;
-	if ((n = parse_items(p, n, TOK_RPAREN, "')'", 0)) == NULL)
-		return NULL;
-	if (n->nkids < fn->min_args || n->nkids > fn->max_args) {
-		if (fn->min_args == fn->max_args)
-			expr_error_set(p->e, name.off, "%s() takes %zu "
-			    "argument%s", fn->name, fn->min_args,
-			    fn->min_args == 1 ? "" : "s");
-		else
-			expr_error_set(p->e, name.off, "%s() takes %zu to %zu "
-			    "arguments", fn->name, fn->min_args, fn->max_args);
-		expr_node_free(n);
-		return NULL;
-	}
-	return n;
+	return parse_args(p, n, 0);
 }
 
 /* A name: a constant, the context, a function call, else an error. */
@@ -434,9 +476,9 @@ parse_postfix(struct parser *p)
 			if (advance(p) == -1)
 				goto fail;
 			if (p->tok.kind == TOK_LPAREN) {
-				expr_error_set(p->e, name.off,
-				    "method calls are not supported");
-				goto fail;
+				if ((n = parse_method(p, n, &name)) == NULL)
+					return NULL;
+				continue;
 			}
 			if ((n = node_add(p, node_new(p, EXPR_ATTR, off), n)) ==
 			    NULL)

@@ -249,7 +249,10 @@ test_context_errors(void **state)
 	check_err("{{ $.n }}", "unexpected '$' (the context is '_' in Jinja)");
 	check_err("<% _.n %>", "unknown name '_'");
 	check_err("<% foo %>", "unknown name 'foo'");
-	check_err("<% $.list.len() %>", "method calls are not supported");
+	check_err("<% $.list.nosuch() %>", "unknown method 'nosuch' at "
+	    "offset 8");
+	check_err("<% $.list.list() %>", "'list' is not a method; call it as "
+	    "a function at offset 8");
 }
 
 static void
@@ -481,6 +484,112 @@ test_funcs(void **state)
 	check("<% int(true) %>", "1");
 	check("<% int(5) %>", "5");
 	check("<% len(str(123)) + int('1') %>", "4");
+}
+
+/* YAQL's collection functions, as functions and as methods. */
+static void
+test_funcs_coll(void **state)
+{
+	struct expr_env big;
+
+	(void)state;
+	check("<% $.list.len() %>", "3");
+	check("<% $.s.len() + 1 %>", "4");
+	check("<% list() %>", "[]");
+	check("<% list(1, 'a', [2]) %>", "[1,\"a\",[2]]");
+	check("<% range(3) %>", "[0,1,2]");
+	check("<% range(1, 4) %>", "[1,2,3]");
+	check("<% range(5, 0, -2) %>", "[5,3,1]");
+	check("<% range(2, 1) %>", "[]");
+	check("<% $.obj.keys() %>", "[\"a\",\"key sp\"]");
+	check("<% {'x': 1, 'y': [2]}.values() %>", "[1,[2]]");
+	check("<% {'x': 1}.items() %>", "[[\"x\",1]]");
+	check("<% $.obj.get('key sp') %>", "1");
+	check("<% $.obj.get('none') %>", "null");
+	check("<% $.obj.get('none', 7) %>", "7");
+	check("<% $.list.contains(2) %>", "true");
+	check("<% $.list.contains({'c': 'x'}) %>", "true");
+	check("<% $.list.contains(9) %>", "false");
+	check("<% $.obj.contains('a') %>", "true");
+	check("<% $.obj.containsKey('b') %>", "false");
+	check("<% $.list.first() %>", "1");
+	check("<% [].first(5) %>", "5");
+	check("<% last([1, 2, 3]) %>", "3");
+	check("<% [1, 2, 1, [3], [3]].distinct() %>", "[1,2,[3]]");
+	check("<% [1, [2, [3, []]], 4].flatten() %>", "[1,2,3,4]");
+	check("<% [1, 2, 3].sum() %>", "6");
+	check("<% [1, 2.5].sum() %>", "3.5");
+	check("<% [].sum() %>", "0");
+	check("<% [3, 1, 2].min() %>", "1");
+	check("<% max(['a', 'c', 'b']) %>", "\"c\"");
+	check("<% min(4, 2) %>", "2");
+	check("<% [1, 'a', true, null].join(',') %>", "\"1,a,true,null\"");
+	check("<% '-'.join(['x', 'y']) %>", "\"x-y\"");
+	check("<% $.obj.a.b.len() %>", "3");
+
+	check_err("<% range(1, 2, 0) %>", "range(): step must not be zero "
+	    "at offset 1");
+	check_err("<% range('a') %>", "range() needs integers, not a string "
+	    "at offset 1");
+	big = env;
+	big.budget = 10000000;
+	check_err_env(&big, "<% range(1000000) %>", "range(): more than "
+	    "131072 items");
+	check_err("<% range(1000000) %>", "evaluation budget of 100000 "
+	    "steps exceeded");
+	check_err("<% $.n.keys() %>", "keys() needs an object, not a number "
+	    "at offset 5");
+	check_err("<% $.list.get(0) %>", "get() needs an object, not a list");
+	check_err("<% 'abc'.contains('a') %>", "contains() needs a list or "
+	    "object, not a string");
+	check_err("<% $.list.containsKey(1) %>", "containsKey() needs an "
+	    "object, not a list");
+	check_err("<% [].first() %>", "first(): the list is empty at "
+	    "offset 4");
+	check_err("<% [1, 'a'].sum() %>", "sum() needs a list of numbers, "
+	    "not a string");
+	check_err("<% [1, 'a'].max() %>", "max(): cannot compare a string "
+	    "with a number");
+	check_err("<% [].min() %>", "min(): the list is empty");
+	check_err("<% [1].join(2) %>", "join() needs a list and a string");
+	check_err("<% $.list.len(1) %>", "len() takes 0 arguments at "
+	    "offset 8");
+	check_err("<% $.list.get() %>", "get() takes 1 to 2 arguments");
+}
+
+/* Types, prefixes and uuid(). */
+static void
+test_funcs_misc(void **state)
+{
+	char err[256] = "";
+	json_t *v;
+
+	(void)state;
+	check("<% bool($.e) %>", "false");
+	check("<% $.list.bool() %>", "true");
+	check("<% float('2.5') %>", "2.5");
+	check("<% float(2) %>", "2.0");
+	check("<% isInteger(1) %>", "true");
+	check("<% isInteger(true) %>", "false");
+	check("<% isNumber($.f) %>", "true");
+	check("<% isString($.s) and isList($.list) and isDict($.obj) "
+	    "and isBoolean($.t) %>", "true");
+	check("<% $.s.startsWith('x', 'ab') %>", "true");
+	check("<% $.s.endsWith('abcd') %>", "false");
+	check("<% endsWith($.s, 'bc') %>", "true");
+	check_err("<% float('nan') %>", "float(): 'nan' is not a number at "
+	    "offset 1");
+	check_err("<% float([]) %>", "float() needs a number, string or "
+	    "boolean, not a list");
+	check_err("<% $.s.startsWith(1) %>", "startsWith() needs strings, "
+	    "not a number at offset 5");
+	check_err("<% $.s.startsWith() %>", "startsWith() takes 1 to 7 "
+	    "arguments");
+	v = expr_eval_string("<% uuid() %>", &env, err, sizeof(err));
+	assert_non_null(v);
+	assert_int_equal(json_string_length(v), 36);
+	assert_int_equal(json_string_value(v)[14], '4');
+	json_decref(v);
 }
 
 static void
@@ -829,6 +938,8 @@ main(void)
 		cmocka_unit_test(test_in),
 		cmocka_unit_test(test_funcs_task),
 		cmocka_unit_test(test_funcs),
+		cmocka_unit_test(test_funcs_coll),
+		cmocka_unit_test(test_funcs_misc),
 		cmocka_unit_test(test_funcs_errors),
 		cmocka_unit_test(test_stringify),
 		cmocka_unit_test(test_result_is_a_copy),
