@@ -604,7 +604,8 @@ task_clauses(struct engine_task *t, const char *key)
 		} else if (strcmp(cmd, "pause") == 0 && x->state == X_RUNNING) {
 			x->state = X_PAUSED;
 			engine_mark_exec(x);
-			engine_info(why, "pause command in task %s", t->name);
+			engine_info(why, "pause command in task %s%s%s",
+			    t->name, msg ? ": " : "", msg ? msg : "");
 			engine_info(x->info, "%s", why);
 			engine_emit(x, json_pack("{s:s, s:s, s:s, s:s}", "event",
 			    "execution", "workflow", x->wf_name, "state",

@@ -113,10 +113,19 @@ json_t *dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *task,
 json_t *dsl_transitions(struct dsl_wf *w, const char *attr,
     const struct dsl_node *v);
 int dsl_has_task(const struct dsl_wf *w, const char *name);
+/* Is v Mistral's mapping form {publish: ..., next: ...}? */
+int dsl_is_on_clause(const struct dsl_node *v);
+/* The mapping form: the transitions of next (canonical array, empty
+ * without next), *branch the publish branch mapping (new reference) or
+ * NULL without publish; NULL after reporting. */
+json_t *dsl_on_clause(struct dsl_wf *w, const char *attr,
+    const struct dsl_node *v, json_t **branch);
 /* The canonical workflow, or NULL after reporting. */
 json_t *dsl_workflow(struct dsl_ctx *cx, const char *name,
     const struct dsl_node *key, const struct dsl_node *wf,
     json_t *workflow_names);
+/* tags: a list of strings (JSON, new reference), or NULL after reporting. */
+json_t *dsl_tags(struct dsl_ctx *cx, const struct dsl_node *v);
 /* The canonical input list of a workflow node, reporting into cx. */
 json_t *dsl_workflow_inputs(struct dsl_ctx *cx, const struct dsl_node *wf);
 

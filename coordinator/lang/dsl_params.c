@@ -4,8 +4,9 @@
  * separated by spaces. A value runs to the next space outside quotes,
  * <% %>, {{ }} and brackets; it is a string when quoted (' or ", with \
  * escaping the quote and itself in "..."), an expression string when it
- * holds one, a list or mapping when it starts with [ or { (read as
- * YAML flow), else typed as a plain YAML scalar.
+ * holds one (also one starting with {{, a Jinja expression, not a YAML
+ * mapping), a list or mapping when it starts with [ or { (read as YAML
+ * flow), else typed as a plain YAML scalar.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,10 +148,12 @@ dsl_params_parse(const char *s, size_t *word_len, json_t *params, char *why,
 		}
 		if ((v = dsl_unquote(text, n)) != NULL)
 			;
+		else if (strncmp(text, "{{", 2) == 0 ||
+		    strstr(text, "<%") != NULL)
+			v = json_stringn(text, n);
 		else if (text[0] == '[' || text[0] == '{')
 			v = dsl_flow_value(text, n);
-		else if (strstr(text, "<%") != NULL ||
-		    strstr(text, "{{") != NULL)
+		else if (strstr(text, "{{") != NULL)
 			v = json_stringn(text, n);
 		else
 			v = dsl_scalar_json(text, n, 1);

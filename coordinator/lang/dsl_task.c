@@ -4,6 +4,7 @@
  * of canonical attribute values; dsl_workflow.c merges the defaults in,
  * orders the keys and does the checks that need the whole workflow.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct dsl_task {
 	json_t *attrs;             /* the result */
 	json_t *inline_input;      /* from "action: name k=v" */
 	const struct dsl_node *runs;  /* the action or workflow key */
+	int defaults;              /* these are the task-defaults */
 };
 
 struct dsl_attr {
@@ -32,9 +34,30 @@ struct dsl_attr {
 	    const struct dsl_node *k, const struct dsl_node *v);
 };
 
-/* Mistral task attributes outside the subset. */
-static const char *const dsl_task_unsupported[] = {
-	"policies", "fail-on", NULL
+/* Mistral task attributes outside the subset, and why. */
+static const char *const dsl_task_unsupported[][2] = {
+	{ "policies", "policies (write retry, timeout... on the task)" },
+	{ "fail-on", "fail-on" },
+	{ "on-skip", "on-skip (Bora never skips a task: no skip command)" },
+	{ "publish-on-skip", "publish-on-skip (Bora never skips a task: no "
+	    "skip command)" },
+	{ NULL, NULL }
+};
+
+/* Mistral's own actions that Bora does not run, and why. */
+static const char *const dsl_mistral_actions[][2] = {
+	{ "std.async_noop", "an asynchronous action, completed from outside "
+	    "through Mistral's API" },
+	{ "std.http", "HTTP requests from the coordinator" },
+	{ "std.mistral_http", "HTTP requests from the coordinator" },
+	{ "std.email", "e-mail from the coordinator" },
+	{ "std.ssh", "SSH from the coordinator; run bora.script on the agent" },
+	{ "std.ssh_proxied", "SSH from the coordinator; run bora.script on "
+	    "the agent" },
+	{ "std.wait_ssh", "SSH from the coordinator; use bora.wait_agents" },
+	{ "std.javascript", "JavaScript on the coordinator" },
+	{ "std.js", "JavaScript on the coordinator" },
+	{ NULL, NULL }
 };
 
 static void
@@ -103,7 +126,7 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 {
 	const char *s = dsl_str(v);
 	char why[256], show[DSL_SHOW], *name;
-	size_t wl;
+	size_t wl, i = 0;
 	int known = 0;
 
 	if (t->runs != NULL) {
@@ -115,6 +138,12 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 	if (s == NULL || s[0] == '\0')
 		return dsl_expect(t, a, v, a->name[0] == 'a' ?
 		    "an action name" : "a workflow name");
+	if (strncmp(s, "<%", 2) == 0 || strncmp(s, "{{", 2) == 0) {
+		dsl_error(t->w->cx, v, "unsupported: %s name from an "
+		    "expression (the name is checked before the run)",
+		    a->name);
+		return -1;
+	}
 	if ((t->inline_input = json_object()) == NULL) {
 		t->w->cx->oom = 1;
 		return -1;
@@ -129,7 +158,15 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 	}
 	if (strcmp(a->name, "action") == 0) {
 		known = bora_action_find(name) != NULL;
-		if (!known)
+		for (i = 0; !known && dsl_mistral_actions[i][0] != NULL; i++)
+			if (strcmp(name, dsl_mistral_actions[i][0]) == 0)
+				break;
+		if (known)
+			;
+		else if (dsl_mistral_actions[i][0] != NULL)
+			dsl_error(t->w->cx, v, "unsupported: action %s (%s)",
+			    name, dsl_mistral_actions[i][1]);
+		else
 			dsl_error(t->w->cx, v, "unknown action '%s'; Bora runs "
 			    "%s", dsl_show(name, show, sizeof(show)),
 			    bora_actions_list(0));
@@ -180,10 +217,87 @@ static int
 dsl_a_transitions(struct dsl_task *t, const struct dsl_attr *a,
     const struct dsl_node *k, const struct dsl_node *v)
 {
+	char key[32];
+	json_t *j, *branch;
+
+	(void)k;
+	if (!dsl_is_on_clause(v)) {
+		if ((j = dsl_transitions(t->w, a->name, v)) == NULL)
+			return -1;
+		dsl_put(t, a->name, j);
+		return 0;
+	}
+	if (t->defaults) {
+		dsl_error(t->w->cx, v, "unsupported: %s with publish/next (the "
+		    "mapping form) in task-defaults", a->name);
+		return -1;
+	}
+	if ((j = dsl_on_clause(t->w, a->name, v, &branch)) == NULL)
+		return -1;
+	dsl_put(t, a->name, j);
+	if (branch != NULL) {
+		snprintf(key, sizeof(key), "publish %s", a->name);
+		dsl_put(t, key, branch);
+	}
+	return 0;
+}
+
+/* A copy of a the object at key of attrs updated with b's keys (b wins);
+ * a or b may be NULL. NULL when out of memory. */
+static json_t *
+dsl_publish_over(json_t *attrs, const char *a, const json_t *b)
+{
+	json_t *out = json_object_get(attrs, a);
+
+	out = out != NULL ? json_copy(out) : json_object();
+	if (out != NULL && b != NULL && json_object_update(out,
+	    (json_t *)(uintptr_t)b) != 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	return out;
+}
+
+/* The publish of the mapping form, merged as Mistral's task spec does
+ * (get_publish): on success, on-success's branch updated with the task's
+ * publish updated with on-complete's; on error the same with on-error
+ * and publish-on-error. */
+static void
+dsl_task_merge_publish(struct dsl_task *t)
+{
+	static const char *const states[][2] = {
+		{ "publish", "publish on-success" },
+		{ "publish-on-error", "publish on-error" },
+	};
+	json_t *done = json_object_get(t->attrs, "publish on-complete");
+	json_t *own, *out;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (done == NULL && json_object_get(t->attrs,
+		    states[i][1]) == NULL)
+			continue;
+		own = dsl_publish_over(t->attrs, states[i][0], done);
+		out = own != NULL ? dsl_publish_over(t->attrs, states[i][1],
+		    own) : NULL;
+		json_decref(own);
+		if (out == NULL)
+			t->w->cx->oom = 1;
+		else
+			dsl_put(t, states[i][0], out);
+		json_object_del(t->attrs, states[i][1]);
+	}
+	json_object_del(t->attrs, "publish on-complete");
+}
+
+static int
+dsl_a_tags(struct dsl_task *t, const struct dsl_attr *a,
+    const struct dsl_node *k, const struct dsl_node *v)
+{
 	json_t *j;
 
 	(void)k;
-	if ((j = dsl_transitions(t->w, a->name, v)) == NULL)
+	if ((j = dsl_tags(t->w->cx, v)) == NULL)
 		return -1;
 	dsl_put(t, a->name, j);
 	return 0;
@@ -395,6 +509,82 @@ dsl_a_pause_before(struct dsl_task *t, const struct dsl_attr *a,
 	return dsl_a_bool(t, a, k, v);
 }
 
+/* One retry value of the one-line form: an integer >= min, or an
+ * expression (break-on and continue-on: an expression only). */
+static json_t *
+dsl_retry_value(struct dsl_task *t, const struct dsl_node *v,
+    const char *key, json_t *j)
+{
+	const char *s = json_string_value(j);
+	long long min = strcmp(key, "count") == 0;
+
+	if (s != NULL && dsl_is_expr(s))
+		return json_incref(j);
+	if ((strcmp(key, "count") == 0 || strcmp(key, "delay") == 0) &&
+	    json_is_integer(j) && json_integer_value(j) >= min)
+		return json_incref(j);
+	if (strcmp(key, "count") == 0 || strcmp(key, "delay") == 0)
+		dsl_error(t->w->cx, v, "retry: %s: expected an integer of at "
+		    "least %lld or an expression", key, min);
+	else
+		dsl_error(t->w->cx, v, "retry: %s: expected an expression",
+		    key);
+	return NULL;
+}
+
+/* retry: count=3 delay=1 (Mistral's one-line form). */
+static int
+dsl_retry_line(struct dsl_task *t, const struct dsl_attr *a,
+    const struct dsl_node *v)
+{
+	static const char *const keys[] = { "count", "delay", "break-on",
+	    "continue-on", NULL };
+	char why[256], show[DSL_SHOW], *line;
+	json_t *params, *out, *j;
+	const char *key;
+	size_t wl, i;
+	int bad = 0;
+
+	params = json_object();
+	out = json_pack("{s:i, s:i}", "count", 0, "delay", 0);
+	if (params == NULL || out == NULL || asprintf(&line, "retry %s",
+	    dsl_str(v)) == -1) {
+		t->w->cx->oom = 1;
+		json_decref(params);
+		json_decref(out);
+		return -1;
+	}
+	if (dsl_params_parse(line, &wl, params, why, sizeof(why)) != 0) {
+		dsl_error(t->w->cx, v, "retry: %s", why);
+		bad = 1;
+	} else if (json_object_get(params, "count") == NULL) {
+		dsl_error(t->w->cx, v, "retry: count is required");
+		bad = 1;
+	}
+	for (i = 0; !bad && keys[i] != NULL; i++)
+		if ((j = json_object_get(params, keys[i])) != NULL) {
+			if ((j = dsl_retry_value(t, v, keys[i], j)) == NULL)
+				bad = 1;
+			else
+				dsl_set(t->w->cx, out, keys[i], j);
+		}
+	json_object_foreach(params, key, j)
+		if (!bad && json_object_get(out, key) == NULL) {
+			dsl_error(t->w->cx, v, "retry: unknown attribute "
+			    "'%s' (count, delay, break-on, continue-on)",
+			    dsl_show(key, show, sizeof(show)));
+			bad = 1;
+		}
+	free(line);
+	json_decref(params);
+	if (bad) {
+		json_decref(out);
+		return -1;
+	}
+	dsl_put(t, a->name, out);
+	return 0;
+}
+
 static int
 dsl_a_retry(struct dsl_task *t, const struct dsl_attr *a,
     const struct dsl_node *k, const struct dsl_node *v)
@@ -407,6 +597,8 @@ dsl_a_retry(struct dsl_task *t, const struct dsl_attr *a,
 	int bad = 0;
 
 	(void)k;
+	if (v->kind == DSL_SCALAR && dsl_str(v) != NULL)
+		return dsl_retry_line(t, a, v);
 	if (v->kind != DSL_MAP)
 		return dsl_expect(t, a, v, "a mapping of count, delay, "
 		    "break-on, continue-on");
@@ -535,6 +727,7 @@ dsl_a_target(struct dsl_task *t, const struct dsl_attr *a,
 
 static const struct dsl_attr dsl_attrs[] = {
 	{ "description", A_TASK, dsl_a_string },
+	{ "tags", A_TASK, dsl_a_tags },
 	{ "action", A_TASK, dsl_a_runs },
 	{ "workflow", A_TASK, dsl_a_runs },
 	{ "input", A_TASK, dsl_a_map },
@@ -640,6 +833,7 @@ dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *node, int defaults)
 
 	memset(&t, 0, sizeof(t));
 	t.w = w;
+	t.defaults = defaults;
 	if (node->kind != DSL_MAP) {
 		dsl_error(w->cx, node, "%s: expected a mapping of attributes, "
 		    "got %s", defaults ? "task-defaults" : "a task",
@@ -654,14 +848,14 @@ dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *node, int defaults)
 		k = node->kid[i];
 		if ((a = dsl_attr_find(k->text)) == NULL) {
 			size_t u;
-			int unsup = 0;
+			const char *unsup = NULL;
 
-			for (u = 0; dsl_task_unsupported[u] != NULL; u++)
-				if (strcmp(k->text, dsl_task_unsupported[u])
+			for (u = 0; dsl_task_unsupported[u][0] != NULL; u++)
+				if (strcmp(k->text, dsl_task_unsupported[u][0])
 				    == 0)
-					unsup = 1;
-			if (unsup)
-				dsl_error(w->cx, k, "unsupported: %s", k->text);
+					unsup = dsl_task_unsupported[u][1];
+			if (unsup != NULL)
+				dsl_error(w->cx, k, "unsupported: %s", unsup);
 			else
 				dsl_error(w->cx, k, "unknown %s attribute '%s'",
 				    defaults ? "task-defaults" : "task",
@@ -677,6 +871,8 @@ dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *node, int defaults)
 	}
 	if (!bad && !defaults && dsl_task_merge_input(&t, node) != 0)
 		bad = 1;
+	if (!bad && !defaults)
+		dsl_task_merge_publish(&t);
 	json_decref(t.inline_input);
 	if (bad) {
 		json_decref(t.attrs);

@@ -2,15 +2,19 @@
  * dsl_transition.c: on-success, on-error and on-complete. A transition
  * list is a string, or a list of strings and single-key mappings
  * {target: guard}; a target is a task name or an engine command: fail,
- * succeed, pause, optionally with msg=... (fail and succeed). Canonical
- * entries: {"task", "when"?} or {"command", "when"?, "msg"?}.
- * Mistral's mapping form ({publish, next}) is unsupported.
+ * succeed, pause, noop, optionally with msg=... (but noop), also
+ * written as a call: fail(msg='why'). Canonical entries: {"task",
+ * "when"?} or {"command", "when"?, "msg"?}. Mistral's mapping form
+ * {publish: {branch: {...}}, next: ...} is read by dsl_on_clause; its
+ * publish is merged into the task's by dsl_task.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dsl_int.h"
 
-static const char *const dsl_commands[] = { "fail", "succeed", "pause", NULL };
+static const char *const dsl_commands[] = { "fail", "succeed", "pause",
+	"noop", NULL };
 
 static int
 dsl_is_command(const char *s, size_t n)
@@ -36,13 +40,22 @@ dsl_transition_one(struct dsl_wf *w, const char *attr,
     const struct dsl_node *at, const char *target,
     const struct dsl_node *guard)
 {
-	char why[256], show[DSL_SHOW];
+	char why[256], show[DSL_SHOW], *call = NULL;
 	json_t *out = NULL, *params = NULL, *msg;
-	const char *g;
-	size_t wl;
+	const char *g, *open;
+	size_t wl, n = strlen(target);
 
 	if ((params = json_object()) == NULL)
 		goto oom;
+	/* fail(msg='why'): Mistral's call form of "fail msg='why'". */
+	if ((open = strchr(target, '(')) != NULL && n > 0 &&
+	    target[n - 1] == ')' && dsl_is_command(target,
+	    (size_t)(open - target))) {
+		if ((call = strndup(target, n - 1)) == NULL)
+			goto oom;
+		call[open - target] = ' ';
+		target = call;
+	}
 	if (dsl_params_parse(target, &wl, params, why, sizeof(why)) != 0) {
 		dsl_error(w->cx, at, "%s: %s", attr, why);
 		goto out;
@@ -53,9 +66,9 @@ dsl_transition_one(struct dsl_wf *w, const char *attr,
 		dsl_set(w->cx, out, "command", json_stringn(target, wl));
 		msg = json_object_get(params, "msg");
 		if (json_object_size(params) > (msg != NULL ? 1u : 0u) ||
-		    (msg != NULL && strncmp(target, "pause", wl) == 0)) {
+		    (msg != NULL && strncmp(target, "noop", wl) == 0)) {
 			dsl_error(w->cx, at, "%s: %.*s takes %s", attr, (int)wl,
-			    target, strncmp(target, "pause", wl) == 0 ?
+			    target, strncmp(target, "noop", wl) == 0 ?
 			    "no parameters" : "only msg=...");
 			goto bad;
 		}
@@ -92,6 +105,7 @@ dsl_transition_one(struct dsl_wf *w, const char *attr,
 	if ((msg = json_object_get(params, "msg")) != NULL)
 		dsl_set(w->cx, out, "msg", json_incref(msg));
 	json_decref(params);
+	free(call);
 	return out;
 oom:
 	w->cx->oom = 1;
@@ -101,6 +115,7 @@ bad:
 	out = NULL;
 out:
 	json_decref(params);
+	free(call);
 	return out;
 }
 
@@ -113,9 +128,10 @@ dsl_transitions(struct dsl_wf *w, const char *attr, const struct dsl_node *v)
 	size_t i;
 	int bad = 0;
 
-	if (v->kind == DSL_MAP) {
-		dsl_error(w->cx, v, "unsupported: %s with publish/next (the "
-		    "mapping form); use a list of tasks and publish", attr);
+	if (v->kind == DSL_MAP && v->n != 2) {
+		dsl_error(w->cx, v, "%s: expected a task name, a list, "
+		    "{task: <%% condition %%>} or {publish: ..., next: ...}, "
+		    "got a mapping of several keys", attr);
 		return NULL;
 	}
 	if ((out = json_array()) == NULL) {
@@ -136,8 +152,8 @@ dsl_transitions(struct dsl_wf *w, const char *attr, const struct dsl_node *v)
 		dsl_push(w->cx, out, one);
 		return out;
 	}
-	for (i = 0; i < v->n; i++) {
-		it = v->kid[i];
+	for (i = 0; i < (v->kind == DSL_MAP ? 1 : v->n); i++) {
+		it = v->kind == DSL_MAP ? v : v->kid[i];
 		one = NULL;
 		if (it->kind == DSL_MAP && it->n == 2) {
 			key = it->kid[0];
@@ -162,6 +178,100 @@ dsl_transitions(struct dsl_wf *w, const char *attr, const struct dsl_node *v)
 	}
 	if (bad) {
 		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+int
+dsl_is_on_clause(const struct dsl_node *v)
+{
+	return v->kind == DSL_MAP && (dsl_map_get(v, "publish", NULL) !=
+	    NULL || dsl_map_get(v, "next", NULL) != NULL);
+}
+
+/* publish: {branch: {...}} of a mapping-form clause: a new reference to
+ * the branch mapping, or NULL after reporting. */
+static json_t *
+dsl_on_clause_publish(struct dsl_wf *w, const char *attr,
+    const struct dsl_node *p)
+{
+	const struct dsl_node *k;
+	char show[DSL_SHOW];
+	json_t *branch = NULL;
+	size_t i;
+	int bad = 0;
+
+	if (p->kind != DSL_MAP || p->n == 0) {
+		dsl_error(w->cx, p, "%s: publish: expected a mapping of "
+		    "branch (and global, atomic), got %s", attr, dsl_what(p));
+		return NULL;
+	}
+	for (i = 0; i + 1 < p->n; i += 2) {
+		k = p->kid[i];
+		if (strcmp(k->text, "global") == 0 ||
+		    strcmp(k->text, "atomic") == 0) {
+			dsl_error(w->cx, k, "unsupported: %s publish scope "
+			    "'%s' (only branch)", attr, k->text);
+			bad = 1;
+		} else if (strcmp(k->text, "branch") != 0) {
+			dsl_error(w->cx, k, "%s: publish: unknown scope '%s' "
+			    "(branch, global, atomic)", attr,
+			    dsl_show(k->text, show, sizeof(show)));
+			bad = 1;
+		} else if (p->kid[i + 1]->kind != DSL_MAP ||
+		    p->kid[i + 1]->n == 0) {
+			dsl_error(w->cx, p->kid[i + 1], "%s: publish: branch: "
+			    "expected a non-empty mapping, got %s", attr,
+			    dsl_what(p->kid[i + 1]));
+			bad = 1;
+		} else if ((branch = dsl_json(w->cx, p->kid[i + 1])) == NULL)
+			bad = 1;
+	}
+	if (bad) {
+		json_decref(branch);
+		return NULL;
+	}
+	return branch;
+}
+
+json_t *
+dsl_on_clause(struct dsl_wf *w, const char *attr, const struct dsl_node *v,
+    json_t **branch)
+{
+	const struct dsl_node *k, *next = NULL, *pub = NULL;
+	char show[DSL_SHOW];
+	json_t *out;
+	size_t i;
+	int bad = 0;
+
+	*branch = NULL;
+	for (i = 0; i + 1 < v->n; i += 2) {
+		k = v->kid[i];
+		if (strcmp(k->text, "next") == 0)
+			next = v->kid[i + 1];
+		else if (strcmp(k->text, "publish") == 0)
+			pub = v->kid[i + 1];
+		else {
+			dsl_error(w->cx, k, "%s: unknown key '%s' (publish, "
+			    "next)", attr, dsl_show(k->text, show,
+			    sizeof(show)));
+			bad = 1;
+		}
+	}
+	if (pub != NULL && (*branch = dsl_on_clause_publish(w, attr, pub)) ==
+	    NULL)
+		bad = 1;
+	if (next == NULL || (next->kind == DSL_SCALAR && next->plain &&
+	    strcmp(dsl_what(next), "null") == 0)) {
+		if ((out = json_array()) == NULL)
+			w->cx->oom = 1;
+	} else
+		out = dsl_transitions(w, attr, next);
+	if (out == NULL || bad) {
+		json_decref(out);
+		json_decref(*branch);
+		*branch = NULL;
 		return NULL;
 	}
 	return out;

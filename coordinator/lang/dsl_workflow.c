@@ -141,7 +141,7 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
     const struct dsl_node *node, json_t *own, json_t *def)
 {
 	static const char *const order[] = {
-		"description", "action", "workflow", "input", "target",
+		"description", "tags", "action", "workflow", "input", "target",
 		"publish", "publish-on-error", "on-success", "on-error",
 		"on-complete", "join", "requires", "with-items", "concurrency",
 		"retry", "timeout", "wait-before", "wait-after", "pause-before",
@@ -408,7 +408,8 @@ dsl_check_wf_exprs(struct dsl_wf *w, const struct dsl_node *wf)
 				continue;
 			for (j = 0; j + 1 < task->n; j += 2)
 				if (strcmp(task->kid[j]->text,
-				    "description") != 0)
+				    "description") != 0 &&
+				    strcmp(task->kid[j]->text, "tags") != 0)
 					dsl_check_exprs(w, task->kid[j + 1]);
 		}
 	}
@@ -459,8 +460,8 @@ dsl_wf_secret_inputs(struct dsl_ctx *cx, const struct dsl_node *v,
 	}
 }
 
-static json_t *
-dsl_wf_tags(struct dsl_ctx *cx, const struct dsl_node *v)
+json_t *
+dsl_tags(struct dsl_ctx *cx, const struct dsl_node *v)
 {
 	size_t i;
 
@@ -531,7 +532,7 @@ dsl_workflow(struct dsl_ctx *cx, const char *name, const struct dsl_node *key,
 			dsl_set(cx, out, "description", json_string(s));
 	}
 	if ((v = dsl_map_get(wf, "tags", NULL)) != NULL &&
-	    (j = dsl_wf_tags(cx, v)) != NULL)
+	    (j = dsl_tags(cx, v)) != NULL)
 		dsl_set(cx, out, "tags", j);
 	if ((j = dsl_workflow_inputs(cx, dsl_map_get(wf, "input", NULL)))
 	    != NULL) {

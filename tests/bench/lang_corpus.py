@@ -12,7 +12,9 @@ CORPUS holds one folder per source of *.yaml files. Each file goes through
 file counts once, under its first error: `unsupported: FEATURE` by feature,
 any other by its message with names in quotes replaced by '…'. It prints
 per source accepted / refused, then the refusals by feature and by message,
-most files first (--list names the files of each).
+most files first (--list names the files of each). --blockers also
+counts, for each kind of error, the files in which it is the only kind:
+the files that fixing it alone would let through.
 """
 import argparse
 import collections
@@ -51,10 +53,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bora", default=os.path.join("build-asan", "coordinator", "bora"))
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--blockers", action="store_true")
     ap.add_argument("corpus")
     a = ap.parse_args()
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1")
     per_source = collections.OrderedDict()
+    sole = collections.defaultdict(list)
     groups = {"unsupported": collections.defaultdict(list),
               "error": collections.defaultdict(list)}
     for source in sorted(os.listdir(a.corpus)):
@@ -76,6 +80,10 @@ def main():
                 continue
             kind, k = key(first_error(err))
             groups[kind][k].append(path)
+            kinds = {key(LOC.sub("", line, count=1))[1]
+                     for line in err.splitlines() if LOC.match(line)}
+            if len(kinds) == 1:
+                sole[kinds.pop()].append(path)
         per_source[source] = (ok, bad)
     tot_ok = sum(v[0] for v in per_source.values())
     tot = sum(v[0] + v[1] for v in per_source.values())
@@ -88,6 +96,13 @@ def main():
         g = groups[kind]
         print("\n%s (%d files):" % (title, sum(len(v) for v in g.values())))
         for k, paths in sorted(g.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            print("%5d  %s" % (len(paths), k))
+            if a.list:
+                for p in paths:
+                    print("         %s" % os.path.relpath(p, a.corpus))
+    if a.blockers:
+        print("\nthe only kind of error in (%d files):" % sum(len(v) for v in sole.values()))
+        for k, paths in sorted(sole.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             print("%5d  %s" % (len(paths), k))
             if a.list:
                 for p in paths:

@@ -341,10 +341,16 @@ test_transitions(void **state)
 {
 	(void)state;
 	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"
-	    "      on-success: {next: [a]}\n",
-	    "t.yaml:5:19: unsupported: on-success with publish/next");
+	    "      on-success: {next: [b], publish: {global: {x: 1}}}\n"
+	    "    b: {}\n",
+	    "t.yaml:5:41: unsupported: on-success publish scope 'global'");
 	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"
-	    "      on-error: [pause msg=x]\n", "pause takes no parameters");
+	    "      on-success: {next: [nosuch]}\n",
+	    "t.yaml:5:27: on-success: no task 'nosuch'");
+	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"
+	    "      on-error: [noop msg=x]\n", "noop takes no parameters");
+	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"
+	    "      on-error: ['fail(reason=x)']\n", "fail takes only msg=...");
 	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"
 	    "      on-error: [{a: 3}]\n", "must be one expression");
 	assert_error("version: '2.0'\nw:\n  tasks:\n    a:\n"

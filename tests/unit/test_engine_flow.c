@@ -243,6 +243,75 @@ test_command_succeed(void **state)
 	world_assert_output(x, "{\"done\":\"yes\"}");
 }
 
+/* noop: the clause fires (so the error is handled) and does nothing. */
+static void
+test_command_noop(void **state)
+{
+	struct engine_exec *x;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  output: {done: yes}\n"
+	    "  tasks:\n"
+	    "    a: {action: std.fail, on-error: [noop]}\n", NULL);
+	assert_string_equal(world_task_state(x, "a"), "ERROR");
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"done\":\"yes\"}");
+}
+
+/* fail(msg='...'): the call form of "fail msg='...'". */
+static void
+test_command_call_form(void **state)
+{
+	struct engine_exec *x;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.noop\n"
+	    "      on-complete:\n"
+	    "        - fail(msg='stop here'): <% true %>\n", NULL);
+	assert_string_equal(engine_exec_state(x), "ERROR");
+	assert_string_equal(world_exec_info(x), "task a: fail: stop here");
+}
+
+/* The mapping form: next runs, publish merged as Mistral's get_publish
+ * (the task's publish over on-success's, on-complete's over both). */
+static void
+test_on_clause_publish(void **state)
+{
+	struct engine_exec *x;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  output: {x: <% $.x %>, y: <% $.y %>, z: <% $.z %>, "
+	    "w: <% $.w %>}\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.noop\n"
+	    "      publish: {x: 1, y: 1}\n"
+	    "      on-success:\n"
+	    "        publish: {branch: {y: 2, z: 2}}\n"
+	    "        next: b\n"
+	    "      on-complete:\n"
+	    "        publish: {branch: {x: 3}}\n"
+	    "    b:\n"
+	    "      action: std.fail\n"
+	    "      on-error:\n"
+	    "        publish: {branch: {w: <% $.z + 1 %>}}\n"
+	    "        next: [noop]\n", NULL);
+	assert_string_equal(world_task_state(x, "b"), "ERROR");
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"w\":3,\"x\":3,\"y\":1,\"z\":2}");
+}
+
 static void
 test_command_fail(void **state)
 {
@@ -773,6 +842,9 @@ main(void)
 		T(test_guards),
 		T(test_guard_error),
 		T(test_command_succeed),
+		T(test_command_noop),
+		T(test_command_call_form),
+		T(test_on_clause_publish),
 		T(test_command_fail),
 		T(test_command_pause),
 		T(test_error_handled_or_not),
