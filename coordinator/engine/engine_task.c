@@ -5,7 +5,7 @@
  *   IDLE ─ pause-before (execution PAUSED) ─ wait-before (RUNNING_DELAYED)
  *     ─ RUNNING: actions = with-items × targets, started up to concurrency,
  *       each retried by the retry policy; timeout cancels what runs
- *     ─ wait-after ─ publish / publish-on-error ─ SUCCESS | ERROR
+ *     ─ wait-after ─ publish / publish-on-error ─ fail-on ─ SUCCESS | ERROR
  *     ─ transitions (direct: on-success / on-error / on-complete with
  *       guards, joins, engine commands; reverse: tasks whose requires are
  *       all done)
@@ -390,6 +390,30 @@ task_failure_info(struct engine_task *t)
 
 static void task_transitions(struct engine_task *t);
 
+/* fail-on (Mistral's FailOnPolicy): after a success and its publish, a
+ * true value (or an error evaluating it) makes the task an ERROR. 1 then,
+ * with t->info set. */
+static int
+task_fail_on(struct engine_task *t)
+{
+	char err[ENGINE_INFO_MAX];
+	json_t *v;
+	int fail;
+
+	if (json_object_get(t->spec, "fail-on") == NULL)
+		return 0;
+	v = engine_eval_field(t, NULL, "fail-on", err, sizeof(err));
+	if (v == NULL && err[0]) {
+		engine_info(t->info, "fail-on: %s", err);
+		return 1;
+	}
+	fail = expr_truthy(v);
+	json_decref(v);
+	if (fail)
+		engine_info(t->info, "Failed by 'fail-on' policy");
+	return fail;
+}
+
 /* Every action has ended: result, wait-after, publish, final state. */
 static void
 task_finish(struct engine_task *t)
@@ -456,6 +480,8 @@ task_finish(struct engine_task *t)
 		json_object_foreach(pub, k, v)
 			(void)json_object_set(t->x->ctx, k, v);
 	t->published = pub;
+	if (ok && task_fail_on(t))      /* after publish, as Mistral */
+		ok = 0;
 	t->finished_ms = engine_now();
 	t->completed = 1;
 	engine_task_set_state(t, ok ? T_SUCCESS : T_ERROR, NULL);

@@ -37,7 +37,6 @@ struct dsl_attr {
 /* Mistral task attributes outside the subset, and why. */
 static const char *const dsl_task_unsupported[][2] = {
 	{ "policies", "policies (write retry, timeout... on the task)" },
-	{ "fail-on", "fail-on" },
 	{ "on-skip", "on-skip (Bora never skips a task: no skip command)" },
 	{ "publish-on-skip", "publish-on-skip (Bora never skips a task: no "
 	    "skip command)" },
@@ -745,6 +744,7 @@ static const struct dsl_attr dsl_attrs[] = {
 	{ "wait-before", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "wait-after", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "pause-before", A_TASK | A_DEFAULTS, dsl_a_pause_before },
+	{ "fail-on", A_TASK | A_DEFAULTS, dsl_a_pause_before },
 	{ "safe-rerun", A_TASK | A_DEFAULTS, dsl_a_bool },
 	{ "target", A_TASK | A_DEFAULTS, dsl_a_target },
 	{ "keep-result", A_TASK | A_DEFAULTS, dsl_a_bool },

@@ -145,7 +145,7 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
 		"publish", "publish-on-error", "on-success", "on-error",
 		"on-complete", "join", "requires", "with-items", "concurrency",
 		"retry", "timeout", "wait-before", "wait-after", "pause-before",
-		"safe-rerun", "keep-result", NULL
+		"fail-on", "safe-rerun", "keep-result", NULL
 	};
 	struct dsl_ctx *cx = w->cx;
 	const char *action, *key;
@@ -208,6 +208,13 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
 				dsl_set(cx, out, key, json_incref(v));
 		}
 	}
+	/* Mistral's retry policy runs after fail-on and retries a task it
+	 * failed; Bora retries failed actions only. */
+	if (json_object_get(out, "fail-on") != NULL &&
+	    json_object_get(out, "retry") != NULL)
+		dsl_error(cx, dsl_map_get(node, "fail-on", NULL),
+		    "unsupported: fail-on with retry (Mistral retries a task "
+		    "that fail-on failed; Bora retries failed actions only)");
 	if (json_object_get(own, "concurrency") != NULL &&
 	    json_object_get(own, "with-items") == NULL)
 		dsl_error(cx, k, "task '%s': concurrency needs with-items",

@@ -312,6 +312,50 @@ test_on_clause_publish(void **state)
 	world_assert_output(x, "{\"w\":3,\"x\":3,\"y\":1,\"z\":2}");
 }
 
+/* fail-on: after the publish of a success, a true value makes the task
+ * an ERROR that on-error handles; false leaves it a success. */
+static void
+test_fail_on(void **state)
+{
+	struct engine_exec *x;
+
+	(void)state;
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  output: {p: <% $.p %>}\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.echo output=4\n"
+	    "      publish: {p: <% task().result %>}\n"
+	    "      fail-on: <% $.p <= 4 %>\n"
+	    "      on-error: [b]\n"
+	    "    b: {action: std.noop}\n", NULL);
+	assert_string_equal(world_task_state(x, "a"), "ERROR");
+	assert_string_equal(world_task_info(x, "a"),
+	    "Failed by 'fail-on' policy");
+	assert_string_equal(world_task_state(x, "b"), "SUCCESS");
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+	world_assert_output(x, "{\"p\":4}");
+
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: std.echo output=5, fail-on: <% task().result <= 4 %>}\n",
+	    NULL);
+	assert_string_equal(world_task_state(x, "a"), "SUCCESS");
+	assert_string_equal(engine_exec_state(x), "SUCCESS");
+
+	x = world_start(
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a: {action: std.noop, fail-on: <% $.no.such %>}\n", NULL);
+	assert_string_equal(engine_exec_state(x), "ERROR");
+	assert_prefix(world_task_info(x, "a"), "fail-on: expression");
+}
+
 static void
 test_command_fail(void **state)
 {
@@ -845,6 +889,7 @@ main(void)
 		T(test_command_noop),
 		T(test_command_call_form),
 		T(test_on_clause_publish),
+		T(test_fail_on),
 		T(test_command_fail),
 		T(test_command_pause),
 		T(test_error_handled_or_not),
