@@ -104,6 +104,7 @@ struct dsl_wf {
 	int reverse;
 	const struct dsl_node *tasks;      /* the tasks mapping */
 	json_t *workflow_names;            /* object: name -> its input list */
+	const char *book;                  /* the workbook's name, or NULL */
 };
 
 /* Attribute sets: the task's own, or the task-defaults'. */
@@ -123,7 +124,7 @@ json_t *dsl_on_clause(struct dsl_wf *w, const char *attr,
 /* The canonical workflow, or NULL after reporting. */
 json_t *dsl_workflow(struct dsl_ctx *cx, const char *name,
     const struct dsl_node *key, const struct dsl_node *wf,
-    json_t *workflow_names);
+    json_t *workflow_names, const char *book);
 /* tags: a list of strings (JSON, new reference), or NULL after reporting. */
 json_t *dsl_tags(struct dsl_ctx *cx, const struct dsl_node *v);
 /* The canonical input list of a workflow node, reporting into cx. */

@@ -95,7 +95,8 @@ dsl_workflows(struct dsl_ctx *cx, const struct dsl_node *wfs, int top,
 		}
 		if (json_object_get(all, k->text) != NULL)
 			continue;      /* duplicate: reported */
-		wf = dsl_workflow(cx, k->text, k, wfs->kid[i + 1], names);
+		wf = dsl_workflow(cx, k->text, k, wfs->kid[i + 1], names,
+		    json_string_value(json_object_get(out, "name")));
 		dsl_set(cx, all, k->text, wf ? wf : json_null());
 	}
 	if (json_object_size(all) == 0)

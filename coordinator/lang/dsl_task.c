@@ -170,6 +170,13 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 			    "%s", dsl_show(name, show, sizeof(show)),
 			    bora_actions_list(0));
 	} else {
+		/* wb.child in workbook wb is its workflow child (Mistral) */
+		wl = t->w->book != NULL ? strlen(t->w->book) : 0;
+		if (wl > 0 && strncmp(name, t->w->book, wl) == 0 &&
+		    name[wl] == '.' && json_object_get(t->w->workflow_names,
+		    name) == NULL && json_object_get(t->w->workflow_names,
+		    name + wl + 1) != NULL)
+			memmove(name, name + wl + 1, strlen(name + wl + 1) + 1);
 		known = json_object_get(t->w->workflow_names, name) != NULL;
 		if (!known)
 			dsl_error(t->w->cx, v, "workflow: no workflow '%s' in "

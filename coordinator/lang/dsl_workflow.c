@@ -488,7 +488,7 @@ dsl_tags(struct dsl_ctx *cx, const struct dsl_node *v)
 
 json_t *
 dsl_workflow(struct dsl_ctx *cx, const char *name, const struct dsl_node *key,
-    const struct dsl_node *wf, json_t *workflow_names)
+    const struct dsl_node *wf, json_t *workflow_names, const char *book)
 {
 	struct dsl_wf w;
 	const struct dsl_node *k, *v, *tasks, *type, *tk;
@@ -502,9 +502,17 @@ dsl_workflow(struct dsl_ctx *cx, const char *name, const struct dsl_node *key,
 	w.cx = cx;
 	w.name = name;
 	w.workflow_names = workflow_names;
+	w.book = book;
 	if (wf->kind != DSL_MAP) {
 		dsl_error(cx, wf, "workflow '%s': expected a mapping, got %s",
 		    name, dsl_what(wf));
+		return NULL;
+	}
+	if (dsl_map_get(wf, "base", NULL) != NULL &&
+	    dsl_map_get(wf, "tasks", NULL) == NULL) {
+		dsl_error(cx, key, "unsupported: actions (an ad-hoc action "
+		    "'%s' with base:, not a workflow)", dsl_show(name, show,
+		    sizeof(show)));
 		return NULL;
 	}
 	for (i = 0; i + 1 < wf->n; i += 2)

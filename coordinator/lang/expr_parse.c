@@ -363,7 +363,8 @@ parse_call(struct parser *p)
 	return parse_args(p, n, 0);
 }
 
-/* A name: a constant, the context, a function call, else an error. */
+/* A name: a constant, a function call, in YAQL a keyword string, else
+ * an error. */
 static struct expr_node *
 parse_name(struct parser *p)
 {
@@ -390,6 +391,12 @@ parse_name(struct parser *p)
 	if (expr_lex_next(&ahead, &next, &ignore) == 0 &&
 	    next.kind == TOK_LPAREN)
 		return parse_call(p);
+	/* YAQL's keyword strings: a bare name is the string it spells
+	 * ($.get(key), task(build), name in $.keys()). */
+	if (!jinja && !(p->tok.len >= 2 && p->lx.src[p->tok.off] == '_' &&
+	    p->lx.src[p->tok.off + 1] == '_'))
+		return parse_const(p, json_stringn(p->lx.src + p->tok.off,
+		    p->tok.len));
 	expr_error_set(p->e, p->tok.off, "unknown name '%.*s'",
 	    p->tok.len > 32 ? 32 : (int)p->tok.len, p->lx.src + p->tok.off);
 	return NULL;

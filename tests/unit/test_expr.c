@@ -173,8 +173,15 @@ test_literal_constants(void **state)
 	check("{{ None }}", "null");
 	check("{{ none }}", "null");
 	check("{{ true }}", "true");
-	check_err("<% True %>", "unknown name 'True'");
-	check_err("<% None %>", "unknown name 'None'");
+	/* YAQL keyword strings: a bare name is its own text */
+	check("<% True %>", "\"True\"");
+	check("<% None %>", "\"None\"");
+	check("<% foo %>", "\"foo\"");
+	check("<% n in $.obj.keys() %>", "false");
+	check("<% a in $.obj.keys() %>", "true");
+	check("<% $.obj.get(a).b[0] %>", "10");
+	check_err("<% __x %>", "unknown name '__x' at offset 1");
+	check_err("{{ foo }}", "unknown name 'foo' at offset 1");
 }
 
 static void
@@ -247,8 +254,7 @@ test_context_errors(void **state)
 	check_err("<% $.0 %>", "expected a name after '.' but found '0'");
 	check_err("<% $. %>", "expected a name after '.' but found the end");
 	check_err("{{ $.n }}", "unexpected '$' (the context is '_' in Jinja)");
-	check_err("<% _.n %>", "unknown name '_'");
-	check_err("<% foo %>", "unknown name 'foo'");
+	check_err("<% _.n %>", "cannot read '.n' of a string at offset 2");
 	check_err("<% $.list.nosuch() %>", "unknown method 'nosuch' at "
 	    "offset 8");
 	check_err("<% $.list.list() %>", "'list' is not a method; call it as "
