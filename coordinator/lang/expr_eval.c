@@ -225,7 +225,7 @@ eval_call(struct expr_eval *ev, const struct expr_node *n)
 		expr_error_set(ev->err, n->off, "too many arguments");
 		return NULL;
 	}
-	for (i = 0; i < n->nkids; i++)
+	for (i = 0; i < (n->fn->lazy ? 1 : n->nkids); i++)
 		if ((args[i] = expr_eval_node(ev, n->kids[i])) == NULL)
 			goto out;
 	r = n->fn->call(ev, n, args);
@@ -388,7 +388,7 @@ out:
 json_t *
 expr_eval_node(struct expr_eval *ev, const struct expr_node *n)
 {
-	const json_t *ctx = ev->env->ctx;
+	const json_t *ctx = ev->item != NULL ? ev->item : ev->env->ctx;
 
 	if (expr_charge(ev, 1, n->off) == -1)
 		return NULL;

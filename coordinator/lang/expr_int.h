@@ -103,6 +103,8 @@ void expr_node_free(struct expr_node *n);
 /* Evaluation. */
 struct expr_eval {
 	const struct expr_env *env;  /* never NULL */
+	const json_t *item;          /* $ inside a lambda (where, select...),
+	                                else NULL: env->ctx */
 	enum expr_mode mode;
 	unsigned long steps, budget;
 	struct expr_error *err;
@@ -163,6 +165,8 @@ struct expr_func {
 	size_t min_args, max_args;
 	int method;
 	expr_fn *call;
+	int lazy;                    /* only args[0] is evaluated; the call
+	                                evaluates n->kids[1...] itself */
 };
 
 /* Sets "f() needs NEEDS, not <v's type>" at n; NULL. */
@@ -173,6 +177,8 @@ json_t *expr_func_bad_arg(struct expr_eval *ev, const struct expr_node *n,
 expr_fn expr_fn_list, expr_fn_range, expr_fn_keys, expr_fn_get,
     expr_fn_contains, expr_fn_first, expr_fn_distinct, expr_fn_flatten,
     expr_fn_sum, expr_fn_min, expr_fn_join;
+/* expr_funcs_lambda.c */
+expr_fn expr_fn_where, expr_fn_select, expr_fn_any;
 /* expr_funcs_misc.c */
 expr_fn expr_fn_bool, expr_fn_float, expr_fn_is, expr_fn_starts,
     expr_fn_uuid;

@@ -482,6 +482,11 @@ parse_postfix(struct parser *p)
 			}
 			if (advance(p) == -1)
 				goto fail;
+			if (p->tok.kind == TOK_LPAREN && p->mode == EXPR_JINJA) {
+				expr_error_set(p->e, name.off, "method calls are "
+				    "not supported in Jinja (YAQL's x.f() is)");
+				goto fail;
+			}
 			if (p->tok.kind == TOK_LPAREN) {
 				if ((n = parse_method(p, n, &name)) == NULL)
 					return NULL;

@@ -532,6 +532,16 @@ test_funcs_coll(void **state)
 	check("<% [1, 'a', true, null].join(',') %>", "\"1,a,true,null\"");
 	check("<% '-'.join(['x', 'y']) %>", "\"x-y\"");
 	check("<% $.obj.a.b.len() %>", "3");
+	check("<% [1, 2, 3].where($ > 1) %>", "[2,3]");
+	check("<% [1, 2, 3].where($ > 1).select($ * 10) %>", "[20,30]");
+	check("<% [{'x': 1}, {'x': 2}].where($.x = 2).first().x %>", "2");
+	check("<% $.list.select(isDict($)) %>", "[false,false,true]");
+	check("<% [[1, 2], [3]].select($.select($ + 1)) %>", "[[2,3],[4]]");
+	check("<% [0, '', 3].any() %>", "true");
+	check("<% [1, 2].any($ > 5) %>", "false");
+	check("<% [1, 2].all($ > 0) %>", "true");
+	check("<% [].all($ > 0) %>", "true");
+	check("<% [1].select(2) %>", "[2]");
 
 	check_err("<% range(1, 2, 0) %>", "range(): step must not be zero "
 	    "at offset 1");
@@ -558,6 +568,13 @@ test_funcs_coll(void **state)
 	    "with a number");
 	check_err("<% [].min() %>", "min(): the list is empty");
 	check_err("<% [1].join(2) %>", "join() needs a list and a string");
+	check_err("<% $.obj.where($) %>", "where() needs a list, not an "
+	    "object at offset 7");
+	check_err("<% [1, 2].select($.x) %>", "cannot read '.x' of a number "
+	    "at offset 16");
+	check_err("<% [1].all() %>", "all() takes 1 argument");
+	check_err("{{ _.list.len() }}", "method calls are not supported in "
+	    "Jinja");
 	check_err("<% $.list.len(1) %>", "len() takes 0 arguments at "
 	    "offset 8");
 	check_err("<% $.list.get() %>", "get() takes 1 to 2 arguments");
