@@ -4,18 +4,27 @@
 
 #include "step_kinds.h"
 
+/* The inputs of the actions the coordinator runs (coordinator/engine/
+ * engine_action.c reads these and no other). */
+static const char *const in_none[] = { NULL };
+static const char *const in_echo[] = { "output", NULL };
+static const char *const in_fail[] = { "error_data", NULL };
+static const char *const in_sleep[] = { "seconds", NULL };
+static const char *const in_wait[] = { "labels", "agents", "count",
+	"timeout", NULL };
+
 const struct bora_action bora_actions[] = {
-	{ "bora.script", "script", "script", "the script text" },
-	{ "bora.puppet", "puppet", "manifest", "the manifest text" },
-	{ "bora.file", "file", "path", "the absolute path to write" },
+	{ "bora.script", "script", "script", "the script text", NULL },
+	{ "bora.puppet", "puppet", "manifest", "the manifest text", NULL },
+	{ "bora.file", "file", "path", "the absolute path to write", NULL },
 	{ "bora.heat_config", "heat_config", "group",
-	  "the SoftwareConfig group, naming the hook" },
-	{ "bora.wait_agents", NULL, NULL, NULL },
-	{ "std.noop", NULL, NULL, NULL },
-	{ "std.echo", NULL, NULL, NULL },
-	{ "std.fail", NULL, NULL, NULL },
-	{ "std.sleep", NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL }
+	  "the SoftwareConfig group, naming the hook", NULL },
+	{ "bora.wait_agents", NULL, NULL, NULL, in_wait },
+	{ "std.noop", NULL, NULL, NULL, in_none },
+	{ "std.echo", NULL, NULL, NULL, in_echo },
+	{ "std.fail", NULL, NULL, NULL, in_fail },
+	{ "std.sleep", NULL, NULL, NULL, in_sleep },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 const struct bora_action *

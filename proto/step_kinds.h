@@ -17,6 +17,9 @@ struct bora_action {
 	                            coordinator */
 	const char *spec_field;  /* the string field its spec needs (steps) */
 	const char *spec_what;   /* what that field holds, for errors */
+	const char *const *inputs;  /* coordinator actions: the input names
+	                            it takes (NULL-terminated); NULL for steps,
+	                            whose kind checks them on the agent */
 };
 
 /* The table; ends with an entry whose action is NULL. */

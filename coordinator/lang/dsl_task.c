@@ -828,6 +828,46 @@ dsl_task_merge_input(struct dsl_task *t, const struct dsl_node *node)
 	return 0;
 }
 
+/* The input of an action the coordinator runs names only what it takes
+ * (Mistral refuses an unexpected parameter too). Errors at the key in
+ * input:, else at the action. */
+static int
+dsl_task_check_input(struct dsl_task *t, const struct dsl_node *node)
+{
+	const struct bora_action *act = bora_action_find(json_string_value(
+	    json_object_get(t->attrs, "action")));
+	const struct dsl_node *in = dsl_map_get(node, "input", NULL), *at;
+	struct dsl_node *ik;
+	char show[DSL_SHOW], takes[128];
+	const char *key;
+	json_t *v;
+	size_t i, o = 0;
+	int bad = 0;
+
+	if (act == NULL || act->inputs == NULL)
+		return 0;
+	takes[0] = '\0';
+	for (i = 0; act->inputs[i] != NULL && o < sizeof(takes); i++)
+		o += (size_t)snprintf(takes + o, sizeof(takes) - o, "%s%s",
+		    i ? ", " : "", act->inputs[i]);
+	json_object_foreach(json_object_get(t->attrs, "input"), key, v) {
+		for (i = 0; act->inputs[i] != NULL; i++)
+			if (strcmp(act->inputs[i], key) == 0)
+				break;
+		if (act->inputs[i] != NULL)
+			continue;
+		ik = NULL;
+		if (in != NULL)
+			dsl_map_get(in, key, &ik);
+		at = ik != NULL ? ik : dsl_map_get(node, "action", NULL);
+		dsl_error(t->w->cx, at, "input: %s takes no input '%s' (%s%s)",
+		    act->action, dsl_show(key, show, sizeof(show)),
+		    takes[0] ? "it takes " : "it takes none", takes);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 json_t *
 dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *node, int defaults)
 {
@@ -880,6 +920,8 @@ dsl_task_attrs(struct dsl_wf *w, const struct dsl_node *node, int defaults)
 		bad = 1;
 	if (!bad && !defaults)
 		dsl_task_merge_publish(&t);
+	if (!bad && !defaults && dsl_task_check_input(&t, node) != 0)
+		bad = 1;
 	json_decref(t.inline_input);
 	if (bad) {
 		json_decref(t.attrs);

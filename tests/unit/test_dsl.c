@@ -26,8 +26,8 @@ static const char good[] =
     "    timeout: 30\n"
     "  tasks:\n"
     "    first:\n"
-    "      action: std.echo output=\"a b\" n=3\n"
-    "      input: {extra: [1, x]}\n"
+    "      action: bora.wait_agents agents=[a, b] count=2\n"
+    "      input: {timeout: 30}\n"
     "      publish:\n"
     "        out: <% task().result %>\n"
     "      on-success:\n"
@@ -107,15 +107,15 @@ test_canonical(void **state)
 
 	first = json_object_get(json_object_get(wf, "tasks"), "first");
 	assert_string_equal(json_string_value(json_object_get(first,
-	    "action")), "std.echo");
+	    "action")), "bora.wait_agents");
 	/* Inline input first, then input:, each with its JSON type. */
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    first, "input"), "output")), "a b");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-	    first, "input"), "n")), 3);
 	assert_true(json_is_array(json_object_get(json_object_get(first,
-	    "input"), "extra")));
-	/* std.echo runs on the coordinator: the default target is not its. */
+	    "input"), "agents")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    first, "input"), "count")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    first, "input"), "timeout")), 30);
+	/* wait_agents runs on the coordinator: the default target is not its. */
 	assert_null(json_object_get(first, "target"));
 	assert_int_equal(json_integer_value(json_object_get(first, "line")),
 	    11);
