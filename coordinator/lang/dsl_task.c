@@ -860,9 +860,15 @@ dsl_task_check_input(struct dsl_task *t, const struct dsl_node *node)
 		if (in != NULL)
 			dsl_map_get(in, key, &ik);
 		at = ik != NULL ? ik : dsl_map_get(node, "action", NULL);
-		dsl_error(t->w->cx, at, "input: %s takes no input '%s' (%s%s)",
-		    act->action, dsl_show(key, show, sizeof(show)),
-		    takes[0] ? "it takes " : "it takes none", takes);
+		if (strcmp(act->action, "std.echo") == 0 &&
+		    strcmp(key, "delay") == 0)
+			dsl_error(t->w->cx, at, "unsupported: std.echo input "
+			    "delay (Mistral's echo after a delay)");
+		else
+			dsl_error(t->w->cx, at, "input: %s takes no input '%s' "
+			    "(%s%s)", act->action, dsl_show(key, show,
+			    sizeof(show)), takes[0] ? "it takes " :
+			    "it takes none", takes);
 		bad = 1;
 	}
 	return bad ? -1 : 0;
