@@ -34,7 +34,7 @@ def first_error(stderr):
     return stderr.strip().splitlines()[0] if stderr.strip() else "refused, no message"
 
 
-NAMED = re.compile(r"(unknown (?:action|function|name) '[^']*')")
+NAMED = re.compile(r"(unknown (?:action|function|method|name) '[^']*')")
 
 
 def key(msg):
