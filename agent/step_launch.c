@@ -67,10 +67,10 @@ steps_make_dir(struct step *st, char *err, size_t errlen)
 	return 0;
 }
 
-/* The process started but cannot be watched: kill and reap it, and say
- * so in its result. */
+/* The process started but cannot be kept: kill and reap it, and say why
+ * in its result (why is a sentence). */
 static void
-steps_unwatchable(struct step *st)
+steps_abandon(struct step *st, const char *why)
 {
 	steps_drop_wsi(&st->s[0].wsi);
 	steps_drop_wsi(&st->s[1].wsi);
@@ -79,8 +79,7 @@ steps_unwatchable(struct step *st)
 	while (waitpid(st->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	st->started_ms = 0;
-	steps_fail(st, BORA_STATUS_ERROR, "cannot watch the step's process "
-	    "(adopting its descriptors failed)");
+	steps_fail(st, BORA_STATUS_ERROR, "%s", why);
 }
 
 void
@@ -121,7 +120,7 @@ steps_start(struct step *st, const struct bora_run *run)
 	/* No "started" entry, no run: a step the journal does not know
 	 * about could run again after an agent restart. */
 	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
-	    st->work[0] ? st->work : NULL, err, sizeof(err)) != 0) {
+	    st->work[0] ? st->work : NULL, 0, err, sizeof(err)) != 0) {
 		exec_req_free(&req);
 		st->started_ms = 0;
 		log_errorx("steps", "cannot journal the step, not running it "
@@ -144,7 +143,19 @@ steps_start(struct step *st, const struct bora_run *run)
 	st->pid_wsi = steps_adopt(proc.pidfd, &st->h[STEPS_FD_PIDFD]);
 	if (st->s[0].wsi == NULL || st->s[1].wsi == NULL ||
 	    st->pid_wsi == NULL) {
-		steps_unwatchable(st);
+		steps_abandon(st, "cannot watch the step's process (adopting "
+		    "its descriptors failed)");
+		return;
+	}
+	/* Its process group, so that a later agent can end what this one
+	 * leaves behind (step_orphan.c). Unrecorded, it could outlive us
+	 * unseen and overlap a rerun: not run. */
+	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
+	    st->work[0] ? st->work : NULL, st->pid, err, sizeof(err)) != 0) {
+		log_errorx("steps", "cannot journal the step's process group, "
+		    "killing it step=%s error=\"%s\"", st->id, err);
+		steps_abandon(st, "cannot record the step's process group in "
+		    "the agent's journal, so it was killed");
 		return;
 	}
 	lws_sul_schedule(steps.ctx, 0, &st->timeout_sul, steps_on_timeout,
