@@ -23,6 +23,8 @@
 #include "registry.h"
 #include "store.h"
 
+struct lws_context;
+
 enum coord_step_state {
 	STEP_WAITING,      /* agent not connected yet */
 	STEP_DISPATCHED,   /* run sent */
@@ -130,6 +132,15 @@ void steps_release(uint64_t durable, void *user);
 
 /* Log every line of output (log.step_output; off by default). */
 void steps_set_log_output(int on);
+
+/* Bound the absence of a step's agent (coord_step_away.c): ctx (borrowed
+ * until steps_away_shutdown(); NULL: no wake-ups) runs its timer, and
+ * heartbeat_s is the welcome's heartbeat. */
+void steps_away_init(struct lws_context *ctx, uint32_t heartbeat_s);
+/* Lose the steps whose agent's absence passed its bound by now_ms (the
+ * timer's callback; tests call it). */
+void steps_away_run(int64_t now_ms);
+void steps_away_shutdown(void);
 
 void steps_shutdown(void);
 
