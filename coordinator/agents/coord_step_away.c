@@ -5,8 +5,9 @@
  * agent to come back with its result. It does not wait forever: when an
  * agent goes (or, after a coordinator restart, before it first comes), each
  * of its dispatched or running steps gets a deadline, its away bound from
- * now: the step's own timeout plus STEP_AWAY_HEARTBEATS heartbeats (by then
- * an agent that is alive has ended the step and would have said so). The
+ * now: the task's agent-timeout, or by default the step's own timeout plus
+ * STEP_AWAY_HEARTBEATS heartbeats (by then an agent that is alive has
+ * ended the step and would have said so). The
  * agent's welcome disarms them; a deadline passed finishes the step here,
  * `lost`, and the engine goes on by the task's rules (safe-rerun, retry,
  * on-error). An agent that comes back later still running such a step is
@@ -104,7 +105,15 @@ step_away_bound_s(const struct coord_step *s)
 	uint64_t b = (uint64_t)s->timeout_s +
 	    (uint64_t)STEP_AWAY_HEARTBEATS * away.heartbeat_s;
 
+	if (s->agent_timeout_s > 0)
+		return s->agent_timeout_s;
 	return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
+void
+step_set_agent_timeout(struct coord_step *s, uint32_t secs)
+{
+	s->agent_timeout_s = secs;
 }
 
 void

@@ -83,6 +83,7 @@ struct coord_step {
 	int restored;                  /* rebuilt from the store at start */
 	struct timer away;             /* its agent is away: when the step is
 	                                  lost (coord_step_away.c) */
+	uint32_t agent_timeout_s;      /* its bound; 0: the default */
 	uint64_t out_bytes;            /* output data received (and, when
 	                                  restored, what the store had) */
 	json_t *secrets;               /* values masked in what is shown
@@ -197,7 +198,8 @@ void step_finish_here(struct coord_step *s, const char *status,
 void step_away_arm(struct coord_step *s);
 /* Its agent is back, or s is finished: no deadline. */
 void step_away_disarm(struct coord_step *s);
-/* The step's timeout plus STEP_AWAY_HEARTBEATS heartbeats, seconds. */
+/* Its agent_timeout_s, or its timeout plus STEP_AWAY_HEARTBEATS
+ * heartbeats, seconds. */
 uint32_t step_away_bound_s(const struct coord_step *s);
 
 #endif

@@ -12,9 +12,15 @@ its bound is 6 s.
 - The link is blackholed (faultlib.TcpProxy) while a step runs, for longer
   than the hangup and the bound: the agent ends the step by its timeout,
   the coordinator calls it `lost`; when the link is back the agent's late
-  result is only acked and the step stays `lost`."""
+  result is only acked and the step stays `lost`.
+- A workflow task with `agent-timeout: 3` and a step timeout of 60 s, the
+  link blackholed: the step is `lost` 3 s after the disconnection, the
+  execution ends ERROR (no safe-rerun); when the link is back the agent,
+  which still runs the step, is told to cancel it and does, and its late
+  result is only acked."""
 
 import os
+import re
 import sys
 import time
 
@@ -29,6 +35,21 @@ HEARTBEAT_S = 1
 STEP_TIMEOUT_S = 3
 BOUND_S = STEP_TIMEOUT_S + 3 * HEARTBEAT_S
 AWAY_ERROR = "agent local was away longer than %d s while the step ran" % BOUND_S
+WORKFLOW = """version: '2.0'
+away:
+  tasks:
+    s:
+      action: bora.script
+      target: local
+      agent-timeout: 3
+      input:
+        timeout: 60
+        script: |
+          #!/bin/sh
+          echo "ran $$" >> %s
+          sleep 30
+          echo finished >> %s
+"""
 
 
 class AgentAway(harness.BoraTestCase):
@@ -83,6 +104,36 @@ class AgentAway(harness.BoraTestCase):
         self.agent.wait_log(r"result acked step=%s$" % esc(sid), timeout=60)
         self.assertEqual(self.api.wait_done(sid)["status"], "lost")
         self.assertEqual(file_lines(marker)[1:], [], "the step ran on")
+
+    def test_task_agent_timeout_then_cancel_on_return(self):
+        marker = os.path.join(self.work, "marker")
+        xid = faultlib.post_execution(self.api, WORKFLOW % (marker, marker), {})
+        line = self.agent.wait_log(r"step started step=\S+ ", timeout=harness.STEP_TIMEOUT)[0]
+        sid = re.search(r"step started step=(\S+) ", line).group(1)
+        lines = harness.wait_for(lambda: file_lines(marker), harness.STEP_TIMEOUT,
+                                 "marker %s" % marker, on_fail=self.all_logs)
+        self.groups.append(int(lines[0].split()[1]))
+        self.proxy.blackhole()
+        self.coord.wait_log(r"agent disconnected agent=local", timeout=30)
+        t_gone = time.monotonic()
+        self.coord.wait_log(r"step finished step=%s .*status=lost where=coordinator "
+                            r"reason=\"agent away longer than 3 s\"" % esc(sid), timeout=30)
+        say("lost %.1f s after the coordinator dropped the agent (agent-timeout 3 s)",
+            time.monotonic() - t_gone)
+        x = faultlib.wait_execution_end(self.api, xid, 30, on_fail=self.all_logs)
+        self.assertEqual(x["state"], "ERROR", x)
+        self.assertEqual(self.api.step(sid)["result"]["error"],
+                         "agent local was away longer than 3 s while the step ran")
+
+        self.proxy.forward()
+        self.coord.wait_log(r"step cancel sent step=%s .*reason=\"finished here while the "
+                            r"agent was away\"" % esc(sid), timeout=60)
+        self.agent.wait_log(r"cancelling step, killing its process group step=%s " % esc(sid))
+        self.agent.wait_log(r"result acked step=%s$" % esc(sid), timeout=30)
+        self.assertEqual(self.api.step(sid)["result"]["status"], "lost")
+        self.assertEqual(faultlib.execution(self.api, xid)["state"], "ERROR")
+        self.assertEqual(file_lines(marker)[1:], [], "the step ran on")
+
 
 if __name__ == "__main__":
     harness.main()

@@ -89,6 +89,10 @@ void step_set_owner(struct coord_step *s, const struct step_owner *owner);
  * logged output, result and what its owner hears; added to those it has.
  * Set right after steps_submit/steps_restore, before any output. */
 void step_set_secrets(struct coord_step *s, const json_t *set);
+/* How long s's agent may stay away before s is lost (coord_step_away.c);
+ * 0: its timeout plus 3 heartbeats. Set right after steps_submit; not
+ * stored (a restored step has the default). */
+void step_set_agent_timeout(struct coord_step *s, uint32_t secs);
 
 struct coord_step *steps_find(const char *id);
 const char *step_id(const struct coord_step *s);
