@@ -12,15 +12,25 @@ kills nothing, since the number may be another process's now, and reports
 `lost`.
 
 The script writes a marker with its pid, starts a background child in its
-own group and sleeps; every wait is on a log line, the API or /proc."""
+own group and sleeps; every wait is on a log line, the API or /proc.
+
+With `safe-rerun: true` (a workflow) the lost step runs again: the second
+copy finds no live process of the first (it checks /proc itself), ends, and
+the execution ends SUCCESS; the first copy never finished.
+
+SIGTERM (systemctl stop) ends the agent's steps: the agent exits 0 and no
+process of the step's group is left."""
 
 import json
 import os
+import re
+import signal
 import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import faultlib  # noqa: E402
 
 from harness import LOST_ERROR, kill_group  # noqa: E402
 from harness import file_lines as read_lines  # noqa: E402
@@ -42,6 +52,33 @@ def group_members(pgid):
         if fields[0] != "Z" and int(fields[2]) == pgid:
             out.append(int(d))
     return out
+
+# The first copy sleeps; the rerun writes whether a process of the first
+# copy is alive (not a zombie), then ends.
+RERUN_WORKFLOW = """version: '2.0'
+rerun:
+  tasks:
+    s:
+      action: bora.script
+      target: local
+      safe-rerun: true
+      input:
+        timeout: 120
+        script: |
+          #!/bin/sh
+          m=%s
+          if [ -s $m ]; then
+            first=$(head -n 1 $m | cut -d' ' -f2)
+            if [ -e /proc/$first/stat ] && [ "$(cut -d' ' -f3 /proc/$first/stat)" != Z ]; then
+              echo "overlap $first" >> $m
+            fi
+            echo "rerun $$" >> $m
+            exit 0
+          fi
+          echo "ran $$" >> $m
+          sleep 60
+          echo finished >> $m
+"""
 
 
 class AgentKill(harness.BoraTestCase):
@@ -65,6 +102,17 @@ class AgentKill(harness.BoraTestCase):
         with open(self.boot, "w") as f:
             f.write(boot_id + "\n")
 
+    def wait_journaled_pgid(self, sid):
+        """The step's journal entry once it holds the process group."""
+        entry = os.path.join(self.state, "journal", "step." + sid)
+
+        def journaled():
+            with open(entry) as f:
+                e = json.load(f)
+            return e if "pgid" in e else None
+        return harness.wait_for(journaled, 15, "pgid in %s" % entry,
+                                on_fail=self.all_logs)
+
     def start_sleeper(self):
         """A step that runs 60 s with a background child; its pgid once
         it runs and the journal holds it."""
@@ -80,14 +128,7 @@ class AgentKill(harness.BoraTestCase):
                                  on_fail=self.all_logs)
         pgid = int(lines[0].split()[1])
         self.groups.append(pgid)
-        entry = os.path.join(self.state, "journal", "step." + sid)
-
-        def journaled():
-            with open(entry) as f:
-                e = json.load(f)
-            return e if "pgid" in e else None
-        e = harness.wait_for(journaled, 15, "pgid in %s" % entry,
-                             on_fail=self.all_logs)
+        e = self.wait_journaled_pgid(sid)
         self.assertEqual(e["pgid"], pgid, e)
         self.assertEqual(e["boot_id"], "11111111-1111-4111-8111-111111111111", e)
         harness.wait_for(lambda: len(group_members(pgid)) >= 2, 15,
@@ -145,6 +186,37 @@ class AgentKill(harness.BoraTestCase):
         self.assertEqual(self.agent.count(r"killing the process group"), 0)
         self.assertGreaterEqual(len(group_members(pgid)), 2,
                                 "the agent killed a group of another boot")
+
+
+    def test_sigterm_ends_the_steps(self):
+        # What `systemctl stop` does with KillMode=mixed (docs/packaging.md):
+        # SIGTERM to the agent alone, which ends its steps itself.
+        sid, pgid = self.start_sleeper()
+        self.assertEqual(self.agent.stop(signal.SIGTERM), 0, self.agent.log_tail())
+        self.assertEqual(group_members(pgid), [], "a step's process outlived the agent")
+        self.restart_agent()
+        self.assert_lost_once(sid)
+        self.assertEqual(self.agent.count(r"killing the process group"), 0)
+
+    def test_safe_rerun_never_overlaps_the_first_copy(self):
+        marker = os.path.join(self.work, "marker")
+        xid = faultlib.post_execution(self.api, RERUN_WORKFLOW % marker, {})
+        lines = harness.wait_for(lambda: read_lines(marker), harness.STEP_TIMEOUT,
+                                 "marker %s" % marker, on_fail=self.all_logs)
+        first = int(lines[0].split()[1])
+        self.groups.append(first)
+        line = self.agent.wait_log(r"step started step=\S+ ")[0]
+        sid = re.search(r"step started step=(\S+) ", line).group(1)
+        self.wait_journaled_pgid(sid)
+        self.agent.kill()
+        self.restart_agent()
+        x = faultlib.wait_execution_end(self.api, xid, 60, on_fail=self.all_logs)
+        self.assertEqual(x["state"], "SUCCESS", x)
+        got = read_lines(marker)
+        self.assertEqual([l.split()[0] for l in got], ["ran", "rerun"], got)
+        self.assertEqual(group_members(first), [])
+        self.agent.wait_log(r"killing the process group an earlier agent left step=%s "
+                            % sid.replace(".", r"\."))
 
 
 if __name__ == "__main__":
