@@ -7,9 +7,9 @@
  * each one compact JSON object:
  *
  *   started:  {"journal":1,"step":ID,"kind":KIND,"started_ms":N[,"work":P]}
- *             written before exec, then again once the process runs with
- *             [,"pgid":G,"boot_id":B]: its process group and the boot
- *             (boot_id.h) it runs in
+ *             written before fork, then again after fork and before exec
+ *             (exec.h, before_exec) with [,"pgid":G,"boot_id":B]: its
+ *             process group and the boot (boot_id.h) it runs in
  *   finished: the same plus "result": the result object exactly as the
  *             result message carries it (bora_result_to_json()).
  *

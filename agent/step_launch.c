@@ -67,10 +67,10 @@ steps_make_dir(struct step *st, char *err, size_t errlen)
 	return 0;
 }
 
-/* The process started but cannot be kept: kill and reap it, and say why
- * in its result (why is a sentence). */
+/* The process started but cannot be watched: kill and reap it, and say
+ * so in its result. */
 static void
-steps_abandon(struct step *st, const char *why)
+steps_unwatchable(struct step *st)
 {
 	steps_drop_wsi(&st->s[0].wsi);
 	steps_drop_wsi(&st->s[1].wsi);
@@ -79,7 +79,28 @@ steps_abandon(struct step *st, const char *why)
 	while (waitpid(st->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	st->started_ms = 0;
-	steps_fail(st, BORA_STATUS_ERROR, "%s", why);
+	steps_fail(st, BORA_STATUS_ERROR, "cannot watch the step's process "
+	    "(adopting its descriptors failed)");
+}
+
+/* exec_req.before_exec: the step's process group, journaled before it may
+ * exec, so a later agent can end what this one leaves behind
+ * (step_orphan.c). Unrecorded, it could outlive us unseen and overlap a
+ * rerun: it never runs then. */
+static int
+steps_journal_pgid(void *arg, pid_t pgid, char *err, size_t errlen)
+{
+	struct step *st = arg;
+	char why[STEPS_ERR_MAX];
+
+	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
+	    st->work[0] ? st->work : NULL, pgid, why, sizeof(why)) == 0)
+		return 0;
+	log_errorx("steps", "cannot journal the step's process group, not "
+	    "running it step=%s error=\"%s\"", st->id, why);
+	snprintf(err, errlen, "cannot record the step's process group in the "
+	    "agent's journal, so it was not run: %s", why);
+	return -1;
 }
 
 void
@@ -129,6 +150,8 @@ steps_start(struct step *st, const struct bora_run *run)
 		    "the agent's journal, so it was not run: %s", err);
 		return;
 	}
+	req.before_exec = steps_journal_pgid;
+	req.before_arg = st;
 	rc = exec_start(&req, &proc, err, sizeof(err));
 	exec_req_free(&req);
 	if (rc != 0) {
@@ -143,19 +166,7 @@ steps_start(struct step *st, const struct bora_run *run)
 	st->pid_wsi = steps_adopt(proc.pidfd, &st->h[STEPS_FD_PIDFD]);
 	if (st->s[0].wsi == NULL || st->s[1].wsi == NULL ||
 	    st->pid_wsi == NULL) {
-		steps_abandon(st, "cannot watch the step's process (adopting "
-		    "its descriptors failed)");
-		return;
-	}
-	/* Its process group, so that a later agent can end what this one
-	 * leaves behind (step_orphan.c). Unrecorded, it could outlive us
-	 * unseen and overlap a rerun: not run. */
-	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
-	    st->work[0] ? st->work : NULL, st->pid, err, sizeof(err)) != 0) {
-		log_errorx("steps", "cannot journal the step's process group, "
-		    "killing it step=%s error=\"%s\"", st->id, err);
-		steps_abandon(st, "cannot record the step's process group in "
-		    "the agent's journal, so it was killed");
+		steps_unwatchable(st);
 		return;
 	}
 	lws_sul_schedule(steps.ctx, 0, &st->timeout_sul, steps_on_timeout,

@@ -5,13 +5,14 @@
  * it is sent: so a coordinator that reruns the step (safe-rerun) never
  * finds its first copy still running.
  *
- * The step's process group was journaled once the process ran
+ * The step's process group was journaled before it could exec
  * (step_launch.c), with the boot id (boot_id.h). Same boot: the group may
  * still run (a group outlives its agent); it is SIGKILLed and awaited
  * until no live (non-zombie) process of it is left, read from /proc.
  * Another boot: the machine restarted, nothing of the step is left and the
  * number may be someone else's now, so nothing is killed. No pgid: the
- * agent died between exec and that second entry; nothing is known to kill.
+ * agent died before the second entry, and its child, waiting on the exec
+ * gate until then (exec.h), ended unrun.
  */
 #include <dirent.h>
 #include <errno.h>
