@@ -25,6 +25,9 @@
  *   step_journal.c  at start the journal's entries become finished steps
  *                   waiting for ack; on ack the entry and the step's
  *                   directories go and the step is freed
+ *   step_orphan.c   at start, before a started-only entry becomes "lost":
+ *                   its journaled process group, if still running in this
+ *                   boot, is killed
  *
  * Backpressure: a pipe is read only while the connection's send queue can
  * take the worst case of one read (STEPS_QUEUE_RESERVE); otherwise its
@@ -40,7 +43,8 @@
  * written before exec (no entry, no run), "finished" with the result before
  * the result is sent, and the entry goes on ack. At start, steps_init()
  * loads it: finished entries (and started-only ones, which journal.c turns
- * into "lost": their process died with an earlier agent) become finished
+ * into "lost" once step_orphan.c has killed what is left of their process
+ * group) become finished
  * steps waiting for ack, oldest first, so a repeated run gets the stored
  * result and never a second run (docs/protocol.md, "Steps never run
  * twice, results are never lost").
@@ -258,5 +262,13 @@ void steps_sweep_dirs(const char *base);
 /* The finished st was acked: its directories, its journal entry, then st
  * itself go. */
 void steps_forget(struct step *st);
+
+/* ---- step_orphan.c ---- */
+
+/* journal_load()'s journal_left_fn: e's process group, journaled in this
+ * boot and still there, is SIGKILLed and awaited (at most 2 s). */
+struct journal;
+struct journal_entry;
+void steps_end_left(const struct journal *j, const struct journal_entry *e);
 
 #endif

@@ -6,6 +6,8 @@
  * allocator must not be entered there). What it cannot do it writes as a
  * struct exec_report to the report pipe, which is close-on-exec: the parent
  * reads end of file when execve() succeeded, a report when it did not.
+ * With req->before_exec the child, in its group, first waits for one byte
+ * on a gate pipe, which the parent writes once the callback said yes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,8 +145,28 @@ exec_child_cloexec_rest(void)
 	return 0;
 }
 
+/* In the child, in its group: wait for the parent's byte on gate_r (its
+ * own copy of gate_w closed, so the parent's death is end of file). */
+static void
+exec_child_wait_gate(int gate_r, int gate_w)
+{
+	ssize_t n;
+	char c;
+
+	if (gate_r < 0)
+		return;
+	close(gate_w);
+	do
+		n = read(gate_r, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);     /* not let go: the parent says why, or died */
+	close(gate_r);
+}
+
 static void __attribute__((noreturn))
-exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w)
+exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w,
+    const int gate[2])
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -165,6 +187,7 @@ exec_child(const struct exec_req *req, int out_w, int err_w, int rep_w)
 		_exit(127);
 	if (setpgid(0, 0) != 0)
 		exec_child_fail(rep_w, EXEC_STAGE_SETPGID);
+	exec_child_wait_gate(gate[0], gate[1]);
 	/* opened before dropping ids: the file is the agent's */
 	in_fd = req->stdin_path ? open(req->stdin_path, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW) : open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -200,6 +223,7 @@ exec_start(const struct exec_req *req, struct exec_proc *proc, char *err,
     size_t errlen)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
+	int gate[2] = { -1, -1 };
 	struct exec_report r;
 	pid_t pid = -1;
 	int pidfd = -1, rc = -1, e;
@@ -208,7 +232,8 @@ exec_start(const struct exec_req *req, struct exec_proc *proc, char *err,
 	proc->pid = -1;
 	proc->pidfd = proc->out_fd = proc->err_fd = -1;
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 ||
-	    pipe2(rep, O_CLOEXEC) != 0) {
+	    pipe2(rep, O_CLOEXEC) != 0 || (req->before_exec != NULL &&
+	    pipe2(gate, O_CLOEXEC) != 0)) {
 		exec_format_err(err, errlen, "pipe", errno);
 		goto out;
 	}
@@ -223,12 +248,26 @@ exec_start(const struct exec_req *req, struct exec_proc *proc, char *err,
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(req, outp[1], errp[1], rep[1]);
+		exec_child(req, outp[1], errp[1], rep[1], gate);
 	/* Also from here, so that no kill(-pid) can miss the group. */
 	(void)setpgid(pid, pid);
 	exec_close(&outp[1]);
 	exec_close(&errp[1]);
 	exec_close(&rep[1]);
+	exec_close(&gate[0]);
+	if (req->before_exec != NULL) {
+		e = 0;
+		if (req->before_exec(req->before_arg, pid, err, errlen) != 0 ||
+		    (e = -1, write(gate[1], "g", 1) != 1)) {
+			if (e != 0)
+				exec_format_err(err, errlen, "gate", errno);
+			(void)exec_kill_group(pid);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			goto out;
+		}
+		exec_close(&gate[1]);
+	}
 
 	/* End of file once execve() succeeded; a report if it failed. */
 	do
@@ -270,5 +309,7 @@ out:
 	exec_close(&errp[1]);
 	exec_close(&rep[0]);
 	exec_close(&rep[1]);
+	exec_close(&gate[0]);
+	exec_close(&gate[1]);
 	return rc;
 }

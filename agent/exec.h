@@ -33,6 +33,12 @@ struct exec_req {
 	gid_t gid;
 	gid_t *groups;  /* supplementary groups (owned), ngroups of them */
 	size_t ngroups;
+	/* Called in the parent once the child is in its own process group
+	 * (pgid == pid) and before it may exec: the child waits on a pipe
+	 * until this returns 0; -1 (err filled) or the parent's death ends
+	 * it before it runs anything. NULL: no wait. */
+	int (*before_exec)(void *arg, pid_t pgid, char *err, size_t errlen);
+	void *before_arg;   /* borrowed */
 };
 
 /* Free what req owns and zero it; safe on a zeroed request. */

@@ -22,6 +22,7 @@
 #include "errbuf.h"
 #include "file.h"
 #include "clock.h"
+#include "boot_id.h"
 #include "journal.h"
 #include "log.h"
 
@@ -33,6 +34,7 @@
 struct journal {
 	int dirfd;
 	char dir[PATH_MAX];
+	char boot_id[BOOT_ID_MAX + 1];  /* this boot's, "" if unknown */
 };
 
 static int64_t
@@ -74,6 +76,7 @@ journal_open(const char *state_dir, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
+	(void)boot_id_read(j->boot_id, sizeof(j->boot_id));
 	return j;
 fail:
 	journal_close(j);
@@ -94,6 +97,12 @@ const char *
 journal_dir(const struct journal *j)
 {
 	return j->dir;
+}
+
+const char *
+journal_boot_id(const struct journal *j)
+{
+	return j->boot_id;
 }
 
 /* Replace the entry of step with text, durably (file.h: temporary file
@@ -132,17 +141,24 @@ journal_put(struct journal *j, const char *step, const char *text,
 	return -1;
 }
 
-/* The entry's own fields as a JSON object; new reference or NULL. */
+/* The entry's own fields as a JSON object; new reference or NULL. A
+ * pgid > 0 is recorded with the boot id (if known). */
 static json_t *
-journal_head(const char *step, const char *kind, int64_t started_ms,
-    const char *work)
+journal_head(const struct journal *j, const char *step, const char *kind,
+    int64_t started_ms, const char *work, int64_t pgid)
 {
 	json_t *o = json_pack("{s:i, s:s, s:s, s:I}", "journal",
 	    JOURNAL_VERSION, "step", step, "kind", kind, "started_ms",
 	    (json_int_t)started_ms);
 
-	if (o != NULL && work != NULL && work[0] != '\0' &&
-	    json_object_set_new(o, "work", json_string(work)) != 0) {
+	if (o == NULL)
+		return NULL;
+	if ((work != NULL && work[0] != '\0' &&
+	    json_object_set_new(o, "work", json_string(work)) != 0) ||
+	    (pgid > 0 && json_object_set_new(o, "pgid",
+	    json_integer((json_int_t)pgid)) != 0) ||
+	    (pgid > 0 && j->boot_id[0] != '\0' && json_object_set_new(o,
+	    "boot_id", json_string(j->boot_id)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -166,7 +182,8 @@ journal_check_args(const char *step, const char *kind, char *err,
 
 int
 journal_start(struct journal *j, const char *step, const char *kind,
-    int64_t started_ms, const char *work, char *err, size_t errlen)
+    int64_t started_ms, const char *work, int64_t pgid, char *err,
+    size_t errlen)
 {
 	json_t *o;
 	char *text;
@@ -174,7 +191,8 @@ journal_start(struct journal *j, const char *step, const char *kind,
 
 	if (journal_check_args(step, kind, err, errlen) != 0)
 		return -1;
-	if ((o = journal_head(step, kind, started_ms, work)) == NULL ||
+	if ((o = journal_head(j, step, kind, started_ms, work, pgid)) ==
+	    NULL ||
 	    (text = json_dumps(o, JSON_COMPACT)) == NULL) {
 		json_decref(o);
 		bora_errf(err, errlen, "cannot encode the journal entry");
@@ -206,7 +224,7 @@ journal_finish(struct journal *j, const char *step, const char *kind,
 	}
 	/* The entry is its head with the result spliced in as "result":
 	 * no copy of a result that can be near 1 MiB. */
-	o = journal_head(step, kind, started_ms, work);
+	o = journal_head(j, step, kind, started_ms, work, 0);
 	head = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	res = json_dumps(result, JSON_COMPACT);
@@ -266,6 +284,7 @@ journal_entry_clear(struct journal_entry *e)
 	free(e->step);
 	free(e->kind);
 	free(e->work);
+	free(e->boot_id);
 	json_decref(e->result);
 	memset(e, 0, sizeof(*e));
 }
@@ -354,7 +373,8 @@ journal_parse(const char *id, const char *buf, size_t len,
 	json_t *o, *v, *res = NULL;
 	json_error_t jerr;
 	const char *key, *step = NULL, *kind = NULL, *work = NULL;
-	json_int_t version = 0, started = -1;
+	const char *boot = NULL;
+	json_int_t version = 0, started = -1, pgid = 0;
 	int rc = -1;
 
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -378,6 +398,13 @@ journal_parse(const char *id, const char *buf, size_t len,
 			started = json_integer_value(v);
 		else if (strcmp(key, "work") == 0 && json_is_string(v))
 			work = json_string_value(v);
+		else if (strcmp(key, "pgid") == 0 && json_is_integer(v) &&
+		    json_integer_value(v) > 1 &&
+		    json_integer_value(v) <= INT32_MAX)
+			pgid = json_integer_value(v);
+		else if (strcmp(key, "boot_id") == 0 && json_is_string(v) &&
+		    json_string_length(v) <= BOOT_ID_MAX)
+			boot = json_string_value(v);
 		else if (strcmp(key, "result") == 0 && json_is_object(v))
 			res = v;
 		else {
@@ -409,8 +436,11 @@ journal_parse(const char *id, const char *buf, size_t len,
 	e->step = strdup(step);
 	e->kind = strdup(kind);
 	e->work = work ? strdup(work) : NULL;
+	e->boot_id = boot ? strdup(boot) : NULL;
+	e->pgid = pgid;
 	e->started_ms = started;
-	if (e->step == NULL || e->kind == NULL || (work && e->work == NULL)) {
+	if (e->step == NULL || e->kind == NULL || (work && e->work == NULL) ||
+	    (boot && e->boot_id == NULL)) {
 		journal_entry_clear(e);
 		bora_errf(err, errlen, "out of memory");
 		goto out;
@@ -467,8 +497,8 @@ journal_cmp(const void *a, const void *b)
 }
 
 int
-journal_load(struct journal *j, size_t max, struct journal_entry **out,
-    size_t *n)
+journal_load(struct journal *j, size_t max, journal_left_fn on_left,
+    struct journal_entry **out, size_t *n)
 {
 	struct journal_entry *es = NULL, *grown;
 	struct dirent *de;
@@ -545,12 +575,19 @@ journal_load(struct journal *j, size_t max, struct journal_entry **out,
 		log_warnx("journal", "more entries than the agent holds, %zu "
 		    "left for a later start dir=%s max=%zu", skipped, j->dir,
 		    max);
-	for (i = 0; i < count; i++)
-		if (es[i].result == NULL && journal_make_lost(j, &es[i]) != 0) {
+	for (i = 0; i < count; i++) {
+		if (es[i].result != NULL)
+			continue;
+		/* Before the lost result is durable: once it is, nothing
+		 * would look for the step's processes again. */
+		if (on_left != NULL)
+			on_left(j, &es[i]);
+		if (journal_make_lost(j, &es[i]) != 0) {
 			log_errorx("journal", "out of memory loading dir=%s",
 			    j->dir);
 			goto out;
 		}
+	}
 	if (count > 1)
 		qsort(es, count, sizeof(*es), journal_cmp);
 	*out = es;

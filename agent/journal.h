@@ -7,6 +7,9 @@
  * each one compact JSON object:
  *
  *   started:  {"journal":1,"step":ID,"kind":KIND,"started_ms":N[,"work":P]}
+ *             written before fork, then again after fork and before exec
+ *             (exec.h, before_exec) with [,"pgid":G,"boot_id":B]: its
+ *             process group and the boot (boot_id.h) it runs in
  *   finished: the same plus "result": the result object exactly as the
  *             result message carries it (bora_result_to_json()).
  *
@@ -47,6 +50,8 @@ struct journal_entry {
 	char *kind;
 	char *work;             /* the step's files outside its directory, or
 	                           NULL (as given to journal_start) */
+	int64_t pgid;           /* the step's process group, 0 if unknown */
+	char *boot_id;          /* the boot it ran in, NULL if unknown */
 	int64_t started_ms;
 	int64_t finished_ms;    /* the result's finished_ms */
 	json_t *result;         /* the result object, never NULL */
@@ -63,14 +68,18 @@ void journal_close(struct journal *j);
 
 /* The directory's path (for logs and tests); owned by j. */
 const char *journal_dir(const struct journal *j);
+/* This boot's id as read at journal_open(), "" if unknown; owned by j. */
+const char *journal_boot_id(const struct journal *j);
 
 /*
- * Record that step (a valid step id) of kind is about to start; work may
+ * Record that step (a valid step id) of kind is about to start (pgid 0) or
+ * runs in process group pgid (> 0, recorded with this boot's id); work may
  * be NULL. Durable when this returns 0; -1 with err filled otherwise (the
  * step must not run then).
  */
 int journal_start(struct journal *j, const char *step, const char *kind,
-    int64_t started_ms, const char *work, char *err, size_t errlen);
+    int64_t started_ms, const char *work, int64_t pgid, char *err,
+    size_t errlen);
 
 /*
  * Record the step's result (borrowed; its "step" must be step), replacing
@@ -85,16 +94,21 @@ int journal_finish(struct journal *j, const char *step, const char *kind,
  * none; -1 (logged) when it cannot be removed. */
 int journal_remove(struct journal *j, const char *step);
 
+/* Called by journal_load() for each started-only entry (borrowed) before
+ * its lost result is written: where the caller ends what is left of it. */
+typedef void (*journal_left_fn)(const struct journal *j,
+    const struct journal_entry *e);
+
 /*
  * Read the journal: removes stale temporary files, logs and skips corrupt
  * or foreign files, turns started-only entries into "lost" results (written
- * back as finished), and returns at most max entries in *out (malloc'ed
+ * back as finished) after on_left (may be NULL) has seen each, and returns at most max entries in *out (malloc'ed
  * array of *n entries, oldest first: by finished_ms, then step id; free
  * with journal_entries_free). 0, or -1 when the directory cannot be read
  * or memory runs out (nothing returned).
  */
-int journal_load(struct journal *j, size_t max, struct journal_entry **out,
-    size_t *n);
+int journal_load(struct journal *j, size_t max, journal_left_fn on_left,
+    struct journal_entry **out, size_t *n);
 void journal_entries_free(struct journal_entry *e, size_t n);
 
 #endif

@@ -55,7 +55,7 @@ steps_load_journal(void)
 	struct journal_entry *es;
 	size_t n, i;
 
-	if (journal_load(steps.journal, STEPS_MAX, &es, &n) != 0)
+	if (journal_load(steps.journal, STEPS_MAX, steps_end_left, &es, &n) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (steps_adopt_entry(&es[i]) != 0) {

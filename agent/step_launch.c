@@ -83,6 +83,26 @@ steps_unwatchable(struct step *st)
 	    "(adopting its descriptors failed)");
 }
 
+/* exec_req.before_exec: the step's process group, journaled before it may
+ * exec, so a later agent can end what this one leaves behind
+ * (step_orphan.c). Unrecorded, it could outlive us unseen and overlap a
+ * rerun: it never runs then. */
+static int
+steps_journal_pgid(void *arg, pid_t pgid, char *err, size_t errlen)
+{
+	struct step *st = arg;
+	char why[STEPS_ERR_MAX];
+
+	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
+	    st->work[0] ? st->work : NULL, pgid, why, sizeof(why)) == 0)
+		return 0;
+	log_errorx("steps", "cannot journal the step's process group, not "
+	    "running it step=%s error=\"%s\"", st->id, why);
+	snprintf(err, errlen, "cannot record the step's process group in the "
+	    "agent's journal, so it was not run: %s", why);
+	return -1;
+}
+
 void
 steps_start(struct step *st, const struct bora_run *run)
 {
@@ -121,7 +141,7 @@ steps_start(struct step *st, const struct bora_run *run)
 	/* No "started" entry, no run: a step the journal does not know
 	 * about could run again after an agent restart. */
 	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
-	    st->work[0] ? st->work : NULL, err, sizeof(err)) != 0) {
+	    st->work[0] ? st->work : NULL, 0, err, sizeof(err)) != 0) {
 		exec_req_free(&req);
 		st->started_ms = 0;
 		log_errorx("steps", "cannot journal the step, not running it "
@@ -130,6 +150,8 @@ steps_start(struct step *st, const struct bora_run *run)
 		    "the agent's journal, so it was not run: %s", err);
 		return;
 	}
+	req.before_exec = steps_journal_pgid;
+	req.before_arg = st;
 	rc = exec_start(&req, &proc, err, sizeof(err));
 	exec_req_free(&req);
 	if (rc != 0) {

@@ -50,6 +50,8 @@ main(int argc, char **argv)
 	rc = coord_loop_start(&cfg);
 	if (rc == 0)
 		rc = engine_glue_init(coord_loop_context());
+	if (rc == 0)
+		steps_away_init(coord_loop_context(), (uint32_t)cfg.heartbeat_s);
 	if (rc == 0 && persist_open(cfg.state_dir, err, sizeof(err)) != 0) {
 		log_errorx("main", "cannot open the store reason=\"%s\"", err);
 		rc = -1;

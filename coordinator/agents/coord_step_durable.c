@@ -155,6 +155,7 @@ steps_restore(const struct store_step *st, const struct step_owner *owner,
 	    "time_ms", (json_int_t)bora_wall_ms()));
 	log_info("steps", "step restored step=%s%s agent=%s kind=%s state=%s",
 	    s->id, s->labels, s->agent, s->kind, step_state_name(s->state));
+	step_away_arm(s);       /* its agent is not here yet */
 	return 0;
 }
 

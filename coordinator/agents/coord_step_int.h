@@ -12,6 +12,8 @@
  *                    filled in after a restart
  *   coord_step_protocol.c  what agents and submitters do to steps: submit, run,
  *                    accept, result, ack, cancel, welcome, gone
+ *   coord_step_away.c      a step whose agent stays away past its bound is
+ *                    lost (a deadline per step in one timer heap)
  *
  * All of the module's state is the one struct step_module (stepmod).
  */
@@ -28,6 +30,7 @@
 #include "msg.h"
 #include "registry.h"
 #include "steps.h"
+#include "timerheap.h"
 
 #define STEPS_BUCKETS        8192
 #define STEPS_KEEP_DONE      10000
@@ -36,6 +39,9 @@
 #define STEP_REASON_MAX      256                 /* bytes of a cancel reason */
 /* " exec=EXEC task=TASK", each value quoted for a log line when it must */
 #define STEP_LABELS_MAX      (2 * (BORA_MAX_STEP_ID + STEP_TASK_MAX) + 16)
+/* An agent away longer than a step's timeout plus this many heartbeats
+ * has lost the step (coord_step_away.c). */
+#define STEP_AWAY_HEARTBEATS 3
 
 struct coord_step;
 
@@ -75,6 +81,9 @@ struct coord_step {
 	TAILQ_ENTRY(coord_step) held_link;    /* on stepmod.held (hold_seq) */
 	int held;
 	int restored;                  /* rebuilt from the store at start */
+	struct timer away;             /* its agent is away: when the step is
+	                                  lost (coord_step_away.c) */
+	uint32_t agent_timeout_s;      /* its bound; 0: the default */
 	uint64_t out_bytes;            /* output data received (and, when
 	                                  restored, what the store had) */
 	json_t *secrets;               /* values masked in what is shown
@@ -177,5 +186,20 @@ void step_output_fill_lost(struct coord_step *s, const struct bora_result *m,
  * 0, or -1 when it cannot go now: the step waits for the next
  * connection. */
 int step_dispatch(struct coord_step *s, struct coord_agent *a);
+/* Finish the unfinished s here, with a result of status ("cancelled",
+ * "lost") and the sentence text (both borrowed): as if its agent had sent
+ * it. May free s. */
+void step_finish_here(struct coord_step *s, const char *status,
+    const char *text);
+
+/* coord_step_away.c */
+/* Its agent is gone: the dispatched or running s is lost if the agent is
+ * not back within step_away_bound_s(s). */
+void step_away_arm(struct coord_step *s);
+/* Its agent is back, or s is finished: no deadline. */
+void step_away_disarm(struct coord_step *s);
+/* Its agent_timeout_s, or its timeout plus STEP_AWAY_HEARTBEATS
+ * heartbeats, seconds. */
+uint32_t step_away_bound_s(const struct coord_step *s);
 
 #endif

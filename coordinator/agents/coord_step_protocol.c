@@ -194,28 +194,35 @@ steps_on_result(struct coord_agent *a, const struct bora_result *m, char *err,
 	return 0;
 }
 
+void
+step_finish_here(struct coord_step *s, const char *status, const char *text)
+{
+	json_t *res;
+	int64_t t = bora_wall_ms();
+
+	res = json_pack("{s:s, s:s, s:s, s:I, s:I}", "step", s->id,
+	    "status", status, "error", text, "started_ms", (json_int_t)t,
+	    "finished_ms", (json_int_t)t);
+	if (res == NULL) {
+		log_warnx("steps", "cannot finish step=%s%s status=%s "
+		    "reason=\"out of memory\"", s->id, s->labels, status);
+		return;
+	}
+	step_finish(s, res);
+}
+
 /* A cancelled step that its agent does not run: finished here. */
 static void
 step_cancel_local(struct coord_step *s, const char *reason)
 {
 	char text[STEP_REASON_MAX + BORA_MAX_NAME + 64];
-	json_t *res;
-	int64_t t = bora_wall_ms();
 
 	snprintf(text, sizeof(text), "cancelled%s%.*s; agent %s was not "
 	    "running it", reason && *reason ? ": " : "", STEP_REASON_MAX,
 	    reason ? reason : "", s->agent);
-	res = json_pack("{s:s, s:s, s:s, s:I, s:I}", "step", s->id,
-	    "status", "cancelled", "error", text, "started_ms", (json_int_t)t,
-	    "finished_ms", (json_int_t)t);
-	if (res == NULL) {
-		log_warnx("steps", "cannot cancel step=%s%s reason=\"out of "
-		    "memory\"", s->id, s->labels);
-		return;
-	}
 	log_info("steps", "step finished step=%s%s agent=%s status=cancelled "
 	    "where=coordinator", s->id, s->labels, s->agent);
-	step_finish(s, res);
+	step_finish_here(s, "cancelled", text);
 }
 
 /* Send cancel to the step's agent. 0, or -1 when it cannot go now. */
@@ -278,6 +285,34 @@ json_array_has_string(const json_t *arr, const char *s)
 	return 0;
 }
 
+/* Steps the agent says it runs that were finished here while it was away
+ * (lost past their bound, coord_step_away.c): a rerun may run elsewhere, so
+ * the agent is told to cancel them. Their result, when it comes, is only
+ * acked. */
+static void
+step_cancel_lost_here(struct coord_agent *a, const json_t *running)
+{
+	struct bora_msg m = { .type = BORA_MSG_CANCEL };
+	struct coord_step *s;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(running, i, v) {
+		s = steps_find(json_string_value(v));
+		if (s == NULL || s->state != STEP_DONE ||
+		    strcmp(s->agent, a->name) != 0)
+			continue;
+		m.u.cancel.step = s->id;
+		m.u.cancel.reason = "the coordinator declared the step lost "
+		    "while its agent was away";
+		if (agent_send(a, &m) != 0)
+			return;
+		log_info("steps", "step cancel sent step=%s%s agent=%s "
+		    "reason=\"finished here while the agent was away\"",
+		    s->id, s->labels, a->name);
+	}
+}
+
 void
 steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 {
@@ -290,6 +325,10 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 	size_t i;
 
 	stepmod.defer_owner = 1;
+	if ((as = step_table_agent(a->name)) != NULL)
+		TAILQ_FOREACH(s, &as->steps, agent_link)
+			step_away_disarm(s);
+	step_cancel_lost_here(a, h->running);
 	/* Results the agent kept for us while it was away, oldest first. */
 	json_array_foreach(h->results, i, v) {
 		snprintf(path, sizeof(path), "results[%zu]", i);
@@ -330,7 +369,12 @@ steps_on_agent_welcomed(struct coord_agent *a, const struct bora_hello *h)
 void
 steps_on_agent_gone(struct coord_agent *a)
 {
+	struct agent_steps *as = step_table_agent(a->name);
+	struct coord_step *s;
+
 	/* A disconnection does not stop a running step: its result comes in
-	 * the next hello. Nothing to undo here yet. */
-	(void)a;
+	 * the next hello, if the agent is back within the step's bound. */
+	if (as != NULL)
+		TAILQ_FOREACH(s, &as->steps, agent_link)
+			step_away_arm(s);
 }

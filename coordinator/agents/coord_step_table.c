@@ -129,6 +129,7 @@ step_table_done(struct coord_step *s)
 {
 	struct agent_steps *as = step_table_agent_get(s->agent, 0);
 
+	step_away_disarm(s);
 	if (as != NULL)
 		TAILQ_REMOVE(&as->steps, s, agent_link);
 	TAILQ_INSERT_TAIL(&stepmod.done, s, done_link);
@@ -265,6 +266,7 @@ step_table_new(const char *id, const char *agent, const char *kind,
 	s->spec = json_incref(spec);
 	s->inputs = inputs ? json_incref(inputs) : NULL;
 	s->timeout_s = timeout_s;
+	timer_init(&s->away, NULL);     /* coord_step_away.c pops it */
 	s->state = STEP_WAITING;
 	s->created_ms = bora_wall_ms();
 	step_owner_copy(s, owner);
@@ -333,6 +335,7 @@ steps_shutdown(void)
 	struct agent_steps *as;
 	size_t i;
 
+	steps_away_shutdown();          /* no deadline of a freed step left */
 	for (i = 0; i < STEPS_BUCKETS; i++) {
 		while ((s = LIST_FIRST(&stepmod.by_id[i])) != NULL) {
 			LIST_REMOVE(s, hash_link);

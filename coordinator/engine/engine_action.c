@@ -21,6 +21,7 @@
 #include "engine_int.h"
 #include "expr.h"
 #include "log.h"
+#include "msg.h"
 #include "step_kinds.h"
 
 static void action_on_timer(struct timer *tm);
@@ -299,7 +300,7 @@ action_start_step(struct engine_action *a, const char *name, json_t *input)
 	char err[ENGINE_INFO_MAX];
 	const json_t *inputs = json_object_get(input, "inputs"), *to;
 	json_t *spec;
-	uint64_t timeout = 0;
+	uint64_t timeout = 0, away = 0;
 	int rc;
 
 	snprintf(a->step_id, sizeof(a->step_id), "%s.%u.%zu.%u", t->x->id,
@@ -315,6 +316,11 @@ action_start_step(struct engine_action *a, const char *name, json_t *input)
 		timeout = 0;
 	if (timeout == 0 || timeout > 7 * 86400)
 		timeout = ENGINE_STEP_TIMEOUT_DEFAULT;
+	/* agent-timeout: 0, absent or not a number is the default bound */
+	to = json_object_get(t->spec, "agent-timeout");
+	if (to == NULL || engine_eval_uint(to, &away) != 0 ||
+	    away > BORA_MAX_TIMEOUT_S)
+		away = 0;
 	if ((spec = json_copy(input)) == NULL) {
 		action_done(a, 0, action_error("%s", "out of memory"));
 		return;
@@ -336,7 +342,7 @@ action_start_step(struct engine_action *a, const char *name, json_t *input)
 	rc = engine_state.ops.step_start(engine_state.ops.user, a->step_id, a->agent,
 	    bora_action_kind(name),
 	    spec, json_is_object(inputs) ? inputs : NULL, (uint32_t)timeout,
-	    err, sizeof(err));
+	    (uint32_t)away, err, sizeof(err));
 	json_decref(spec);
 	if (rc != 0) {
 		action_forget_step(a);

@@ -90,7 +90,7 @@ engine_glue_step_owner(void)
 static int
 glue_step_start(void *user, const char *step_id, const char *agent,
     const char *kind, const json_t *spec, const json_t *inputs,
-    uint32_t timeout_s, char *err, size_t errlen)
+    uint32_t timeout_s, uint32_t agent_timeout_s, char *err, size_t errlen)
 {
 	struct step_owner owner = glue_owner;
 	struct coord_step *s;
@@ -106,6 +106,7 @@ glue_step_start(void *user, const char *step_id, const char *agent,
 	if (s == NULL)
 		return -1;
 	step_set_secrets(s, engine_step_secrets(step_id));
+	step_set_agent_timeout(s, agent_timeout_s);
 	return 0;
 }
 

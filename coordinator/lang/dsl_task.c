@@ -753,6 +753,7 @@ static const struct dsl_attr dsl_attrs[] = {
 	{ "pause-before", A_TASK | A_DEFAULTS, dsl_a_pause_before },
 	{ "fail-on", A_TASK | A_DEFAULTS, dsl_a_pause_before },
 	{ "safe-rerun", A_TASK | A_DEFAULTS, dsl_a_bool },
+	{ "agent-timeout", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "target", A_TASK | A_DEFAULTS, dsl_a_target },
 	{ "keep-result", A_TASK | A_DEFAULTS, dsl_a_bool },
 };

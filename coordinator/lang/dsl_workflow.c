@@ -144,8 +144,8 @@ dsl_task_canon(struct dsl_wf *w, const struct dsl_node *k,
 		"description", "tags", "action", "workflow", "input", "target",
 		"publish", "publish-on-error", "on-success", "on-error",
 		"on-complete", "join", "requires", "with-items", "concurrency",
-		"retry", "timeout", "wait-before", "wait-after", "pause-before",
-		"fail-on", "safe-rerun", "keep-result", NULL
+		"retry", "timeout", "agent-timeout", "wait-before", "wait-after",
+		"pause-before", "fail-on", "safe-rerun", "keep-result", NULL
 	};
 	struct dsl_ctx *cx = w->cx;
 	const char *action, *key;

@@ -51,11 +51,11 @@ no_wake(void *user, int64_t at)
 
 static int
 no_steps(void *user, const char *id, const char *agent, const char *kind,
-    const json_t *spec, const json_t *inputs, uint32_t timeout_s, char *err,
-    size_t errlen)
+    const json_t *spec, const json_t *inputs, uint32_t timeout_s,
+    uint32_t agent_timeout_s, char *err, size_t errlen)
 {
 	(void)user, (void)id, (void)agent, (void)kind, (void)spec;
-	(void)inputs, (void)timeout_s;
+	(void)inputs, (void)timeout_s, (void)agent_timeout_s;
 	snprintf(err, errlen, "no agents in this benchmark");
 	return -1;
 }

@@ -22,7 +22,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import faultlib  # noqa: E402
-from faultlib import say  # noqa: E402
+from faultlib import esc, say  # noqa: E402
 from harness import Api  # noqa: E402
 
 HEARTBEAT_S = 2
@@ -32,21 +32,11 @@ CUT_MAX_S = CUT_MIN_S + 30              # bound on waiting for both ends to noti
 RECOVER_TIMEOUT = 60.0
 
 
-def esc(sid):
-    return sid.replace(".", r"\.")
-
-
 class Partition(harness.BoraTestCase):
 
     def setUp(self):
         super().setUp()
-        self.start_coordinator(port=self.port,
-                               extra=("--heartbeat-s", str(HEARTBEAT_S)))
-        self.proxy = faultlib.TcpProxy(self.port)
-        self.addCleanup(self.proxy.close)
-        self.agent = self.start_connected_agent("local", port=self.proxy.port,
-                                                reconnect_min_ms=100,
-                                                reconnect_max_ms=1000)
+        self.proxy, self.agent = faultlib.start_behind_proxy(self, HEARTBEAT_S, 1000)
 
     def stream_in_thread(self, sid, timeout):
         """Read the step's event stream in a thread; returns (thread, box):

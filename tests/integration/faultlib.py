@@ -13,7 +13,9 @@ fails naming what it waited for.
 - open_store():   STATE_DIR/bora.db opened read-only with sqlite3, after
                   checking that the tables and columns the tests read exist.
 - TcpProxy:       a loopback TCP proxy the test controls (forward, blackhole,
-                  drop every connection).
+                  drop every connection); start_behind_proxy(): coordinator
+                  and agent "local" through one.
+- esc():          a step id as a regular expression.
 """
 
 import json
@@ -44,6 +46,25 @@ def say(fmt, *args):
     """A figure or a seed for the reader of the test's output (ctest -V)."""
     sys.stderr.write(("[fault] " + fmt + "\n") % args)
     sys.stderr.flush()
+
+
+def esc(sid):
+    """A step id as a regular expression matching it exactly."""
+    return sid.replace(".", r"\.")
+
+
+def start_behind_proxy(test, heartbeat_s, reconnect_max_ms):
+    """A coordinator on test.port with --heartbeat-s heartbeat_s and agent
+    "local" connected to it through a TcpProxy (closed at cleanup).
+    Returns (proxy, agent)."""
+    test.start_coordinator(port=test.port,
+                           extra=("--heartbeat-s", str(heartbeat_s)))
+    proxy = TcpProxy(test.port)
+    test.addCleanup(proxy.close)
+    agent = test.start_connected_agent("local", port=proxy.port,
+                                       reconnect_min_ms=100,
+                                       reconnect_max_ms=reconnect_max_ms)
+    return proxy, agent
 
 
 def seeds(n):

@@ -686,6 +686,28 @@ class small_asan_quarantine:
         return False
 
 
+def file_lines(path):
+    """The non-empty lines of a file a step script appends to; [] while it
+    does not exist."""
+    try:
+        with open(path) as f:
+            return [l for l in f.read().splitlines() if l]
+    except FileNotFoundError:
+        return []
+
+
+def kill_group(pgid):
+    """SIGKILL process group pgid (a step's: it outlives a killed agent);
+    nothing if it is gone."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+LOST_ERROR = "the agent restarted while the step ran; not run again"
+
+
 def status_kib(pid, field):
     """A "kB" field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
     with open("/proc/%d/status" % pid) as f:

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import signal
 import socket
 import ssl
 import sys
@@ -19,23 +18,8 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Api  # noqa: E402
-
-LOST_ERROR = "the agent restarted while the step ran; not run again"
-
-
-def read_lines(path):
-    try:
-        with open(path) as f:
-            return [l for l in f.read().splitlines() if l]
-    except FileNotFoundError:
-        return []
-
-
-def kill_group(pid):
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+from harness import LOST_ERROR, kill_group  # noqa: E402
+from harness import file_lines as read_lines  # noqa: E402
 
 
 class ServerWS(harness.WSClient):

@@ -31,8 +31,8 @@ w_wake(void *user, int64_t at)
 
 static int
 w_step_start(void *user, const char *id, const char *agent, const char *kind,
-    const json_t *spec, const json_t *inputs, uint32_t timeout_s, char *err,
-    size_t errlen)
+    const json_t *spec, const json_t *inputs, uint32_t timeout_s,
+    uint32_t agent_timeout_s, char *err, size_t errlen)
 {
 	struct world_step *s;
 
@@ -50,6 +50,7 @@ w_step_start(void *user, const char *id, const char *agent, const char *kind,
 	s->spec = json_deep_copy(spec);
 	s->inputs = inputs ? json_deep_copy(inputs) : NULL;
 	s->timeout_s = timeout_s;
+	s->agent_timeout_s = agent_timeout_s;
 	return 0;
 }
 

@@ -22,6 +22,7 @@ struct world_step {
 	char kind[32];
 	json_t *spec, *inputs;
 	uint32_t timeout_s;
+	uint32_t agent_timeout_s;   /* 0: the default */
 	int done;                   /* finished by the test */
 	int cancelled;              /* cancelled by the engine */
 };

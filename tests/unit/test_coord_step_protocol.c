@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "coord_step_int.h"
 #include "coord_steps_fixture.h"
 
@@ -71,6 +72,56 @@ test_life(void **state)
 	/* late ones change nothing */
 	assert_int_equal(accept_step(a, "l.1"), 0);
 	assert_int_equal((s)->state, STEP_DONE);
+}
+
+/* An agent away past a step's bound (its timeout, 60 s here, plus 3
+ * heartbeats of 30 s) has lost it: finished here, the owner told; back
+ * still running it, it is told to cancel it, and its late result is only
+ * acked. A step whose agent is back in time is not touched. */
+static void
+test_agent_away_past_bound(void **state)
+{
+	struct coord_agent *a;
+	struct coord_step *s;
+	int64_t gone;
+	json_t *run;
+
+	(void)state;
+	fx_submit("x.1", "web1", fx_owner());
+	fx_submit("x.2", "web1", fx_owner());
+	a = fx_agent("web1");
+	fx_hello(a, NULL, NULL);
+	assert_string_equal(fx_sent(a), "run x.2, run x.1");
+	assert_int_equal(accept_step(a, "x.1"), 0);
+	assert_int_equal(step_away_bound_s(steps_find("x.1")), 150);
+	gone = bora_wall_ms();
+	fx_gone(a);
+	steps_away_run(gone + 149 * 1000);
+	assert_int_equal(fx_heard.dones, 0);
+	steps_away_run(gone + 152 * 1000);
+	assert_int_equal(fx_heard.dones, 2);
+	assert_string_equal(fx_heard.done_status, "lost");
+	s = steps_find("x.1");
+	assert_int_equal(s->state, STEP_DONE);
+	assert_string_equal(json_string_value(json_object_get(s->result,
+	    "error")), "agent web1 was away longer than 150 s while the step "
+	    "ran");
+	run = json_pack("[s]", "x.1");
+	fx_hello(a, run, NULL);
+	json_decref(run);
+	assert_string_equal(fx_sent(a), "cancel x.1");
+
+	/* back in time: the deadline goes with the welcome */
+	fx_submit("x.3", "web1", fx_owner());
+	assert_string_equal(fx_sent(a), "run x.3");
+	gone = bora_wall_ms();
+	fx_gone(a);
+	run = json_pack("[s]", "x.3");
+	fx_hello(a, run, NULL);
+	json_decref(run);
+	steps_away_run(gone + 1000 * 1000);
+	assert_int_equal(fx_heard.dones, 2);
+	assert_int_equal(steps_find("x.3")->state, STEP_RUNNING);
 }
 
 static void
@@ -328,6 +379,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_life, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_agent_away_past_bound,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_agent_away_then_here,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_results, fx_setup,

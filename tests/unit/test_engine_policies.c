@@ -739,7 +739,7 @@ test_step_timeout_and_inputs(void **state)
 	    "wf:\n"
 	    "  tasks:\n"
 	    "    a: {action: bora.script, target: h1, input: {script: x}}\n"
-	    "    b: {action: bora.script, target: h2,"
+	    "    b: {action: bora.script, target: h2, agent-timeout: 7,"
 	    " input: {script: x, timeout: 20}}\n"
 	    "    c: {action: bora.script, target: h3,"
 	    " input: {script: x, inputs: [1]}}\n"
@@ -748,7 +748,11 @@ test_step_timeout_and_inputs(void **state)
 	assert_int_equal(W.nsteps, 2);
 	assert_int_equal(W.steps[0].timeout_s, ENGINE_STEP_TIMEOUT_DEFAULT);
 	assert_int_equal(W.steps[1].timeout_s, 20);
+	/* the task's agent-timeout, or 0: the steps module's default */
+	assert_int_equal(W.steps[0].agent_timeout_s, 0);
+	assert_int_equal(W.steps[1].agent_timeout_s, 7);
 	assert_null(json_object_get(W.steps[1].spec, "timeout"));
+	assert_null(json_object_get(W.steps[1].spec, "agent-timeout"));
 	assert_null(W.steps[1].inputs);
 	assert_string_equal(world_task_state(x, "c"), "ERROR");
 	assert_non_null(strstr(world_task_info(x, "c"),

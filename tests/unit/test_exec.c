@@ -82,6 +82,55 @@ start_sh(struct exec_proc *proc, const char *script)
 	assert_null(req.argv);           /* freed and zeroed */
 }
 
+/* before_exec: records the group it saw, then says yes (*arg 0) or no. */
+static pid_t gate_seen;
+
+static int
+gate_cb(void *arg, pid_t pgid, char *err, size_t errlen)
+{
+	gate_seen = pgid;
+	if (*(int *)arg == 0)
+		return 0;
+	snprintf(err, errlen, "the gate said no");
+	return -1;
+}
+
+/* With before_exec the child runs only once the callback said yes, with
+ * the group the callback was told; a no ends it before it ran anything. */
+static void
+test_gate(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo ran > gate.out", NULL };
+	const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct exec_proc proc;
+	struct exec_req req;
+	char err[256] = "", out[512];
+	int no = 1, yes = 0, ws;
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/gate.out", tmpdir);
+	memset(&req, 0, sizeof(req));
+	req_make(&req, "/bin/sh", argv, envp, tmpdir);
+	req.before_exec = gate_cb;
+	req.before_arg = &no;
+	assert_int_equal(exec_start(&req, &proc, err, sizeof(err)), -1);
+	assert_string_equal(err, "the gate said no");
+	assert_true(gate_seen > 1);
+	assert_int_equal(access(out, F_OK), -1);
+
+	req.before_arg = &yes;
+	assert_int_equal(exec_start(&req, &proc, err, sizeof(err)), 0);
+	assert_int_equal(gate_seen, proc.pid);
+	assert_int_equal(waitpid(proc.pid, &ws, 0), proc.pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(access(out, F_OK), 0);
+	close(proc.pidfd);
+	close(proc.out_fd);
+	close(proc.err_fd);
+	unlink(out);
+	exec_req_free(&req);
+}
+
 static void
 append(char **buf, size_t *len, const char *data, size_t n)
 {
@@ -449,6 +498,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_code_and_streams),
+		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_success_and_signal),
 		cmocka_unit_test(test_environment_dir_stdin),
 		cmocka_unit_test(test_no_leaks_into_child),

@@ -91,7 +91,7 @@ start(struct fixture *f, const char *step, int64_t started_ms)
 {
 	char err[256];
 
-	if (journal_start(f->j, step, "script", started_ms, NULL, err,
+	if (journal_start(f->j, step, "script", started_ms, NULL, 0, err,
 	    sizeof(err)) != 0)
 		fail_msg("journal_start %s: %s", step, err);
 }
@@ -179,7 +179,7 @@ test_round_trip(void **state)
 	assert_int_equal(count_files(f->dir), 1);   /* no temporary left */
 	assert_true(exists(f->dir, "step.42.deploy.0.1"));
 
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(e[0].step, "42.deploy.0.1");
 	assert_string_equal(e[0].kind, "script");
@@ -194,7 +194,7 @@ test_round_trip(void **state)
 
 	assert_int_equal(journal_remove(f->j, "42.deploy.0.1"), 0);
 	assert_int_equal(journal_remove(f->j, "42.deploy.0.1"), 0); /* gone */
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(e);
 	assert_int_equal(count_files(f->dir), 0);
@@ -209,7 +209,7 @@ test_started_only_is_lost(void **state)
 	size_t n;
 
 	start(f, "7.a.0.1", 5000);
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(e[0].lost, 1);
 	assert_string_equal(status_of(&e[0]), "lost");
@@ -221,11 +221,84 @@ test_started_only_is_lost(void **state)
 	journal_entries_free(e, n);
 
 	/* It was written back as finished: the next load reads the same. */
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(e[0].lost, 0);
 	assert_string_equal(status_of(&e[0]), "lost");
 	assert_int_equal(e[0].finished_ms, fin);
+	journal_entries_free(e, n);
+}
+
+/* What on_left saw of the entry, and whether it was still started-only
+ * on disk then. */
+static struct {
+	int calls;
+	int64_t pgid;
+	char boot_id[80];
+	int had_result;
+	const char *dir;
+} left_seen;
+
+static void
+on_left(const struct journal *j, const struct journal_entry *e)
+{
+	char path[256], buf[4096];
+	ssize_t r;
+	int fd;
+
+	(void)j;
+	left_seen.calls++;
+	left_seen.pgid = e->pgid;
+	snprintf(left_seen.boot_id, sizeof(left_seen.boot_id), "%s",
+	    e->boot_id ? e->boot_id : "");
+	snprintf(path, sizeof(path), "%s/step.%s", left_seen.dir, e->step);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(r > 0);
+	buf[r] = '\0';
+	left_seen.had_result = strstr(buf, "\"result\"") != NULL;
+}
+
+/* The process group and boot id of a running step come back with its
+ * entry, shown to on_left before the lost result is written; a finished
+ * entry is not shown. The boot id is the file $BORA_BOOT_ID_FILE names. */
+static void
+test_pgid_and_boot_id(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_entry *e;
+	char boot[128], err[256];
+	struct journal *j;
+	FILE *fp;
+	size_t n;
+
+	snprintf(boot, sizeof(boot), "%s/boot_id", f->state);
+	assert_non_null(fp = fopen(boot, "w"));
+	fputs("boot-of-the-test\n", fp);
+	fclose(fp);
+	setenv("BORA_BOOT_ID_FILE", boot, 1);
+	j = journal_open(f->state, err, sizeof(err));
+	unsetenv("BORA_BOOT_ID_FILE");
+	assert_non_null(j);
+	assert_string_equal(journal_boot_id(j), "boot-of-the-test");
+	assert_int_equal(journal_start(j, "p.1", "script", 10, NULL, 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(journal_start(j, "p.1", "script", 10, NULL, 4242, err,
+	    sizeof(err)), 0);
+	assert_int_equal(journal_start(j, "p.2", "script", 10, NULL, 4343, err,
+	    sizeof(err)), 0);
+	journal_close(j);
+	finish(f, "p.2", BORA_STATUS_SUCCESS, 20);
+
+	memset(&left_seen, 0, sizeof(left_seen));
+	left_seen.dir = f->dir;
+	assert_int_equal(journal_load(f->j, 10, on_left, &e, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(left_seen.calls, 1);
+	assert_int_equal(left_seen.pgid, 4242);
+	assert_string_equal(left_seen.boot_id, "boot-of-the-test");
+	assert_int_equal(left_seen.had_result, 0);
 	journal_entries_free(e, n);
 }
 
@@ -248,7 +321,7 @@ test_crash_simulation(void **state)
 		struct journal *j = journal_open(f->state, err, sizeof(err));
 
 		if (j == NULL || journal_start(j, "2.crash.0.1", "script",
-		    200, NULL, err, sizeof(err)) != 0)
+		    200, NULL, 0, err, sizeof(err)) != 0)
 			_exit(1);
 		_exit(0);       /* no close, no cleanup */
 	}
@@ -256,7 +329,7 @@ test_crash_simulation(void **state)
 	assert_true(WIFEXITED(ws));
 	assert_int_equal(WEXITSTATUS(ws), 0);
 
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[0].step, "1.done.0.1");
 	assert_string_equal(status_of(&e[0]), "success");
@@ -309,7 +382,7 @@ test_corrupt_and_foreign(void **state)
 	assert_int_equal(ftruncate(fd, JOURNAL_ENTRY_MAX + 1), 0);
 	close(fd);
 
-	assert_int_equal(journal_load(f->j, 100, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 100, NULL, &e, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(e[0].step, "ok.1");
 	assert_string_equal(status_of(&e[0]), "failed");
@@ -321,7 +394,7 @@ test_corrupt_and_foreign(void **state)
 	assert_true(exists(f->dir, "step.adir"));
 	/* a corrupt entry is not turned lost, and a new write replaces it */
 	start(f, "garbage", 1);
-	assert_int_equal(journal_load(f->j, 100, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 100, NULL, &e, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(e[1].step, "garbage");
 	assert_string_equal(status_of(&e[1]), "lost");
@@ -341,7 +414,7 @@ test_order(void **state)
 	finish(f, "z", BORA_STATUS_SUCCESS, 100);
 	start(f, "y", 50);                 /* lost now: finished last */
 	finish(f, "x", BORA_STATUS_SUCCESS, 250);
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 6);
 	assert_string_equal(e[0].step, "z");
 	assert_string_equal(e[1].step, "a");
@@ -383,11 +456,11 @@ test_bounds(void **state)
 	free(text);
 
 	/* bad ids and kinds, a result of another step */
-	assert_int_equal(journal_start(f->j, "a/b", "script", 1, NULL, err,
+	assert_int_equal(journal_start(f->j, "a/b", "script", 1, NULL, 0, err,
 	    sizeof(err)), -1);
-	assert_int_equal(journal_start(f->j, "", "script", 1, NULL, err,
+	assert_int_equal(journal_start(f->j, "", "script", 1, NULL, 0, err,
 	    sizeof(err)), -1);
-	assert_int_equal(journal_start(f->j, "ok", "", 1, NULL, err,
+	assert_int_equal(journal_start(f->j, "ok", "", 1, NULL, 0, err,
 	    sizeof(err)), -1);
 	res = result_of("other", BORA_STATUS_SUCCESS, 5);
 	assert_int_equal(journal_finish(f->j, "ok", "script", 1, NULL, res,
@@ -399,10 +472,10 @@ test_bounds(void **state)
 	finish(f, "s1", BORA_STATUS_SUCCESS, 10);
 	finish(f, "s2", BORA_STATUS_SUCCESS, 20);
 	finish(f, "s3", BORA_STATUS_SUCCESS, 30);
-	assert_int_equal(journal_load(f->j, 2, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 2, NULL, &e, &n), 0);
 	assert_int_equal(n, 2);
 	journal_entries_free(e, n);
-	assert_int_equal(journal_load(f->j, 0, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 0, NULL, &e, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(count_files(f->dir), 3);   /* none dropped */
 }
@@ -418,7 +491,7 @@ test_replace(void **state)
 
 	start(f, "r.1", 10);
 	finish(f, "r.1", BORA_STATUS_CANCELLED, 20);
-	assert_int_equal(journal_load(f->j, 10, &e, &n), 0);
+	assert_int_equal(journal_load(f->j, 10, NULL, &e, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(status_of(&e[0]), "cancelled");
 	assert_int_equal(e[0].lost, 0);
@@ -437,6 +510,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_started_only_is_lost, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_simulation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pgid_and_boot_id, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_and_foreign, setup,
 		    teardown),

@@ -152,7 +152,7 @@ assert_journaled(const char *id, const json_t *sent)
 	int found = 0;
 
 	json_object_del(r, "type");
-	assert_int_equal(journal_load(steps.journal, 100, &es, &n), 0);
+	assert_int_equal(journal_load(steps.journal, 100, NULL, &es, &n), 0);
 	for (i = 0; i < n; i++)
 		if (strcmp(es[i].step, id) == 0) {
 			found = 1;

@@ -23,6 +23,8 @@
 #include "registry.h"
 #include "store.h"
 
+struct lws_context;
+
 enum coord_step_state {
 	STEP_WAITING,      /* agent not connected yet */
 	STEP_DISPATCHED,   /* run sent */
@@ -87,6 +89,10 @@ void step_set_owner(struct coord_step *s, const struct step_owner *owner);
  * logged output, result and what its owner hears; added to those it has.
  * Set right after steps_submit/steps_restore, before any output. */
 void step_set_secrets(struct coord_step *s, const json_t *set);
+/* How long s's agent may stay away before s is lost (coord_step_away.c);
+ * 0: its timeout plus 3 heartbeats. Set right after steps_submit; not
+ * stored (a restored step has the default). */
+void step_set_agent_timeout(struct coord_step *s, uint32_t secs);
 
 struct coord_step *steps_find(const char *id);
 const char *step_id(const struct coord_step *s);
@@ -130,6 +136,15 @@ void steps_release(uint64_t durable, void *user);
 
 /* Log every line of output (log.step_output; off by default). */
 void steps_set_log_output(int on);
+
+/* Bound the absence of a step's agent (coord_step_away.c): ctx (borrowed
+ * until steps_away_shutdown(); NULL: no wake-ups) runs its timer, and
+ * heartbeat_s is the welcome's heartbeat. */
+void steps_away_init(struct lws_context *ctx, uint32_t heartbeat_s);
+/* Lose the steps whose agent's absence passed its bound by now_ms (the
+ * timer's callback; tests call it). */
+void steps_away_run(int64_t now_ms);
+void steps_away_shutdown(void);
 
 void steps_shutdown(void);
 

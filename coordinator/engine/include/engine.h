@@ -45,10 +45,13 @@ struct engine_ops {
 	 * own reference). Its output and result come back through
 	 * engine_step_output() and engine_step_done() with step_id, never
 	 * from inside this call. An agent that is not connected is waited
-	 * for. 0, or -1 with a sentence in err (the action fails with it). */
+	 * for. agent_timeout_s: how long its agent may stay away before the
+	 * step is lost (the task's agent-timeout; 0: the default). 0, or -1
+	 * with a sentence in err (the action fails with it). */
 	int (*step_start)(void *user, const char *step_id, const char *agent,
 	    const char *kind, const json_t *spec, const json_t *inputs,
-	    uint32_t timeout_s, char *err, size_t errlen);
+	    uint32_t timeout_s, uint32_t agent_timeout_s, char *err,
+	    size_t errlen);
 	/* Stop a started step; its result (status cancelled) may still come
 	 * and is then ignored. */
 	void (*step_cancel)(void *user, const char *step_id, const char *reason);
