@@ -83,10 +83,11 @@ steps_unwatchable(struct step *st)
 	    "(adopting its descriptors failed)");
 }
 
-/* exec_req.before_exec: the step's process group, journaled before it may
- * exec, so a later agent can end what this one leaves behind
- * (step_orphan.c). Unrecorded, it could outlive us unseen and overlap a
- * rerun: it never runs then. */
+/* exec_req.before_exec: the step's "started" journal entry, with its
+ * process group, durable before it may exec: a step the journal does not
+ * know about could run again after an agent restart, and a later agent
+ * ends what this one leaves behind by its group (step_orphan.c). If it
+ * cannot be written the step never runs. */
 static int
 steps_journal_pgid(void *arg, pid_t pgid, char *err, size_t errlen)
 {
@@ -96,10 +97,10 @@ steps_journal_pgid(void *arg, pid_t pgid, char *err, size_t errlen)
 	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
 	    st->work[0] ? st->work : NULL, pgid, why, sizeof(why)) == 0)
 		return 0;
-	log_errorx("steps", "cannot journal the step's process group, not "
-	    "running it step=%s error=\"%s\"", st->id, why);
-	snprintf(err, errlen, "cannot record the step's process group in the "
-	    "agent's journal, so it was not run: %s", why);
+	log_errorx("steps", "cannot journal the step, not running it "
+	    "step=%s error=\"%s\"", st->id, why);
+	snprintf(err, errlen, "cannot record the step in the agent's "
+	    "journal, so it was not run: %s", why);
 	return -1;
 }
 
@@ -138,18 +139,10 @@ steps_start(struct step *st, const struct bora_run *run)
 	st->spec = json_incref(run->spec);
 	st->inputs = run->inputs ? json_incref(run->inputs) : NULL;
 	st->started_ms = bora_wall_ms();
-	/* No "started" entry, no run: a step the journal does not know
-	 * about could run again after an agent restart. */
-	if (journal_start(steps.journal, st->id, st->kind, st->started_ms,
-	    st->work[0] ? st->work : NULL, 0, err, sizeof(err)) != 0) {
-		exec_req_free(&req);
-		st->started_ms = 0;
-		log_errorx("steps", "cannot journal the step, not running it "
-		    "step=%s error=\"%s\"", st->id, err);
-		steps_fail(st, BORA_STATUS_ERROR, "cannot record the step in "
-		    "the agent's journal, so it was not run: %s", err);
-		return;
-	}
+	/* No "started" entry, no run: the entry is written with the step's
+	 * process group by steps_journal_pgid() between fork and exec (the
+	 * child waits for it), once per step. An agent dying before it leaves
+	 * no entry and a step that never ran. */
 	req.before_exec = steps_journal_pgid;
 	req.before_arg = st;
 	rc = exec_start(&req, &proc, err, sizeof(err));

@@ -59,6 +59,13 @@ static const char *const dsl_mistral_actions[][2] = {
 	{ NULL, NULL }
 };
 
+/* Inputs of Mistral's actions that Bora's same-named actions do not take,
+ * and what they do there. */
+static const char *const dsl_mistral_inputs[][3] = {
+	{ "std.echo", "delay", "Mistral's echo after a delay" },
+	{ NULL, NULL, NULL }
+};
+
 static void
 dsl_put(struct dsl_task *t, const char *key, json_t *v)
 {
@@ -157,15 +164,13 @@ dsl_a_runs(struct dsl_task *t, const struct dsl_attr *a,
 	}
 	if (strcmp(a->name, "action") == 0) {
 		known = bora_action_find(name) != NULL;
-		for (i = 0; !known && dsl_mistral_actions[i][0] != NULL; i++)
+		for (i = 0; dsl_mistral_actions[i][0] != NULL; i++)
 			if (strcmp(name, dsl_mistral_actions[i][0]) == 0)
 				break;
-		if (known)
-			;
-		else if (dsl_mistral_actions[i][0] != NULL)
+		if (!known && dsl_mistral_actions[i][0] != NULL)
 			dsl_error(t->w->cx, v, "unsupported: action %s (%s)",
 			    name, dsl_mistral_actions[i][1]);
-		else
+		else if (!known)
 			dsl_error(t->w->cx, v, "unknown action '%s'; Bora runs "
 			    "%s", dsl_show(name, show, sizeof(show)),
 			    bora_actions_list(0));
@@ -502,8 +507,10 @@ dsl_a_bool(struct dsl_task *t, const struct dsl_attr *a,
 	return 0;
 }
 
+/* true/false, or an expression judged at run time (pause-before,
+ * fail-on). */
 static int
-dsl_a_pause_before(struct dsl_task *t, const struct dsl_attr *a,
+dsl_a_bool_or_expr(struct dsl_task *t, const struct dsl_attr *a,
     const struct dsl_node *k, const struct dsl_node *v)
 {
 	const char *s = dsl_str(v);
@@ -750,8 +757,8 @@ static const struct dsl_attr dsl_attrs[] = {
 	{ "timeout", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "wait-before", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "wait-after", A_TASK | A_DEFAULTS, dsl_a_count },
-	{ "pause-before", A_TASK | A_DEFAULTS, dsl_a_pause_before },
-	{ "fail-on", A_TASK | A_DEFAULTS, dsl_a_pause_before },
+	{ "pause-before", A_TASK | A_DEFAULTS, dsl_a_bool_or_expr },
+	{ "fail-on", A_TASK | A_DEFAULTS, dsl_a_bool_or_expr },
 	{ "safe-rerun", A_TASK | A_DEFAULTS, dsl_a_bool },
 	{ "agent-timeout", A_TASK | A_DEFAULTS, dsl_a_count },
 	{ "target", A_TASK | A_DEFAULTS, dsl_a_target },
@@ -842,7 +849,7 @@ dsl_task_check_input(struct dsl_task *t, const struct dsl_node *node)
 	char show[DSL_SHOW], takes[128];
 	const char *key;
 	json_t *v;
-	size_t i, o = 0;
+	size_t i, u, o = 0;
 	int bad = 0;
 
 	if (act == NULL || act->inputs == NULL)
@@ -861,10 +868,13 @@ dsl_task_check_input(struct dsl_task *t, const struct dsl_node *node)
 		if (in != NULL)
 			dsl_map_get(in, key, &ik);
 		at = ik != NULL ? ik : dsl_map_get(node, "action", NULL);
-		if (strcmp(act->action, "std.echo") == 0 &&
-		    strcmp(key, "delay") == 0)
-			dsl_error(t->w->cx, at, "unsupported: std.echo input "
-			    "delay (Mistral's echo after a delay)");
+		for (u = 0; dsl_mistral_inputs[u][0] != NULL; u++)
+			if (strcmp(act->action, dsl_mistral_inputs[u][0]) ==
+			    0 && strcmp(key, dsl_mistral_inputs[u][1]) == 0)
+				break;
+		if (dsl_mistral_inputs[u][0] != NULL)
+			dsl_error(t->w->cx, at, "unsupported: %s input %s (%s)",
+			    act->action, key, dsl_mistral_inputs[u][2]);
 		else
 			dsl_error(t->w->cx, at, "input: %s takes no input '%s' "
 			    "(%s%s)", act->action, dsl_show(key, show,

@@ -20,6 +20,16 @@ expr_ref(const json_t *v)
 	return json_incref((json_t *)(uintptr_t)v);
 }
 
+json_t *
+expr_list_new(struct expr_eval *ev, size_t off)
+{
+	json_t *l = json_array();
+
+	if (l == NULL)
+		expr_error_set(ev->err, off, "out of memory");
+	return l;
+}
+
 int
 expr_charge(struct expr_eval *ev, unsigned long n, size_t off)
 {

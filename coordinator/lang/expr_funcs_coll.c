@@ -33,13 +33,11 @@ coll_append(struct expr_eval *ev, const struct expr_node *n, json_t *l,
 json_t *
 expr_fn_list(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 {
-	json_t *l = json_array();
+	json_t *l = expr_list_new(ev, n->off);
 	size_t i;
 
-	if (l == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if (l == NULL)
 		return NULL;
-	}
 	for (i = 0; i < n->nkids; i++)
 		if (coll_append(ev, n, l, expr_ref(args[i])) == -1) {
 			json_decref(l);
@@ -73,10 +71,8 @@ expr_fn_range(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 		    "zero");
 		return NULL;
 	}
-	if ((l = json_array()) == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if ((l = expr_list_new(ev, n->off)) == NULL)
 		return NULL;
-	}
 	for (i = start; step > 0 ? i < stop : i > stop; ) {
 		if (coll_append(ev, n, l, json_integer(i)) == -1) {
 			json_decref(l);
@@ -95,17 +91,17 @@ expr_fn_keys(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 {
 	json_t *obj = args[0], *l, *v, *item;
 	const char *k, *fn = n->fn->name;
+	int which = strcmp(fn, "keys") == 0 ? 0 : strcmp(fn, "values") == 0 ?
+	    1 : 2;
 
 	if (!json_is_object(obj))
 		return expr_func_bad_arg(ev, n, "an object", obj);
-	if ((l = json_array()) == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if ((l = expr_list_new(ev, n->off)) == NULL)
 		return NULL;
-	}
 	json_object_foreach(obj, k, v) {
-		if (strcmp(fn, "keys") == 0)
+		if (which == 0)
 			item = json_string(k);
-		else if (strcmp(fn, "values") == 0)
+		else if (which == 1)
 			item = expr_ref(v);
 		else
 			item = json_pack("[sO]", k, v);
@@ -191,10 +187,8 @@ expr_fn_distinct(struct expr_eval *ev, const struct expr_node *n,
 
 	if (!json_is_array(args[0]))
 		return expr_func_bad_arg(ev, n, "a list", args[0]);
-	if ((l = json_array()) == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if ((l = expr_list_new(ev, n->off)) == NULL)
 		return NULL;
-	}
 	for (i = 0; i < json_array_size(args[0]); i++) {
 		v = json_array_get(args[0], i);
 		for (j = 0, eq = 0; j < json_array_size(l) && eq == 0; j++)
@@ -241,10 +235,8 @@ expr_fn_flatten(struct expr_eval *ev, const struct expr_node *n,
 
 	if (!json_is_array(args[0]))
 		return expr_func_bad_arg(ev, n, "a list", args[0]);
-	if ((l = json_array()) == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if ((l = expr_list_new(ev, n->off)) == NULL)
 		return NULL;
-	}
 	if (coll_flatten(ev, n, l, args[0], 0) == -1) {
 		json_decref(l);
 		return NULL;

@@ -34,10 +34,8 @@ expr_fn_where(struct expr_eval *ev, const struct expr_node *n, json_t **args)
 
 	if (!json_is_array(args[0]))
 		return expr_func_bad_arg(ev, n, "a list", args[0]);
-	if ((out = json_array()) == NULL) {
-		expr_error_set(ev->err, n->off, "out of memory");
+	if ((out = expr_list_new(ev, n->off)) == NULL)
 		return NULL;
-	}
 	json_array_foreach(args[0], i, v) {
 		if ((r = lambda_eval(ev, n, v)) == NULL)
 			goto fail;

@@ -124,6 +124,8 @@ int expr_charge(struct expr_eval *ev, unsigned long n, size_t off);
 /* A new reference to a borrowed value. jansson's reference count is the
  * only thing changed: borrowed values are never modified. */
 json_t *expr_ref(const json_t *v);
+/* A new empty list, or NULL with "out of memory" set at off. */
+json_t *expr_list_new(struct expr_eval *ev, size_t off);
 
 /* Deep equality; integers and reals compare by value. Charges a step per
  * value visited: -1 on budget error, else 0 or 1. */

@@ -21,6 +21,7 @@ Needs root (debootstrap, chroot, ip netns) and qemu-system-x86. Prints the
 timings (cold or warm base, boot to hello) and the agent's RSS in the VM.
 """
 
+import json
 import os
 import re
 import signal
@@ -103,7 +104,6 @@ class VmBoot(harness.BoraTestCase):
         d.wait_log('enrollment enabled')
 
     def token(self, name, labels):
-        import json
         r = self.cli('token', 'create', '--name', name, '--labels', labels,
                      '--ttl', '1h', '--json')
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -193,6 +193,23 @@ class VmBoot(harness.BoraTestCase):
         harness.wait_for(up, BOOT_TIMEOUT, '%s to connect' % name,
                          interval=0.5, on_fail=self.console_tail)
 
+    def enroll_in_ns(self, token, state, *extra):
+        """`bora-agent enroll` from the namespace with token (through a
+        0600 file, never argv); the CompletedProcess."""
+        tok_file = os.path.join(self.tmp, 'enroll.token')
+        fd = os.open(tok_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, token.encode())
+        os.close(fd)
+        try:
+            return subprocess.run(self.in_ns + [
+                harness.binary('bora-agent'), 'enroll',
+                '--url', 'wss://127.0.0.1:%d/' % self.port,
+                '--token-file', tok_file, '--ca-sha256', self.fp,
+                '--state-dir', state] + list(extra),
+                capture_output=True, text=True, timeout=60)
+        finally:
+            os.unlink(tok_file)
+
     def vm_step(self, script, inputs=None):
         sid = self.api.submit('db-1', script, timeout=120, inputs=inputs)
         events = self.api.events(sid, timeout=180)
@@ -239,16 +256,7 @@ class VmBoot(harness.BoraTestCase):
         # web-1: a local agent in the namespace, enrolled the same way.
         web_token = self.token('web-1', 'role=web')
         web_state = os.path.join(self.tmp, 'agent-web-1')
-        tok_file = os.path.join(self.tmp, 'web.token')
-        fd = os.open(tok_file, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, web_token.encode())
-        os.close(fd)
-        r = subprocess.run(self.in_ns + [
-            harness.binary('bora-agent'), 'enroll',
-            '--url', 'wss://127.0.0.1:%d/' % self.port,
-            '--token-file', tok_file, '--ca-sha256', self.fp,
-            '--state-dir', web_state], capture_output=True, text=True,
-            timeout=60)
+        r = self.enroll_in_ns(web_token, web_state)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         web = Daemon('agent-web-1', self.in_ns + [
             harness.binary('bora-agent'), '--config',
@@ -287,16 +295,8 @@ class VmBoot(harness.BoraTestCase):
         self.assertEqual(out, 'again\n')
 
         # The spent token replayed is refused.
-        replay = os.path.join(self.tmp, 'replay')
-        fd = os.open(tok_file, os.O_WRONLY | os.O_TRUNC, 0o600)
-        os.write(fd, token.encode())
-        os.close(fd)
-        r = subprocess.run(self.in_ns + [
-            harness.binary('bora-agent'), 'enroll',
-            '--url', 'wss://127.0.0.1:%d/' % self.port,
-            '--token-file', tok_file, '--ca-sha256', self.fp,
-            '--name', 'db-1', '--state-dir', replay],
-            capture_output=True, text=True, timeout=60)
+        r = self.enroll_in_ns(token, os.path.join(self.tmp, 'replay'),
+                              '--name', 'db-1')
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.coord.count(r'agent enrolled agent=db-1 '), 1)
 
