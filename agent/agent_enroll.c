@@ -486,6 +486,35 @@ out:
 	return rc;
 }
 
+/* The directory that will hold path, checked before the token is spent:
+ * an enrollment whose configuration cannot be written leaves an agent
+ * that cannot start and a token that is gone. 0, or -1 said. */
+static int
+enroll_check_out_dir(const char *opt, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *why = NULL;
+	struct stat sb;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+
+	if (stat(dir, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(sb.st_mode))
+		why = "not a directory";
+	else if (access(dir, W_OK | X_OK) != 0)
+		why = strerror(errno);
+	if (why == NULL)
+		return 0;
+	enroll_fail("%s %s: %s: %s; nothing sent, the token is not spent",
+	    opt, path, dir, why);
+	return -1;
+}
+
 static int
 enroll_run(struct enroll_opts *o, int argc, char **argv)
 {
@@ -526,6 +555,8 @@ enroll_run(struct enroll_opts *o, int argc, char **argv)
 		    "enrolls again)\n", name, cp);
 		return 0;
 	}
+	if (enroll_check_out_dir("--config-out", cfgp) != 0)
+		return 1;
 	if ((labels = enroll_labels(o->labels)) == NULL)
 		return 2;
 	key = EVP_EC_gen("P-256");

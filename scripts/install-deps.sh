@@ -10,6 +10,7 @@ pkgs=(
 	openssl python3 python3-yaml iproute2 procps util-linux
 	dpkg-dev lintian
 	puppet
+	qemu-system-x86 debootstrap genisoimage e2fsprogs
 )
 
 missing=()

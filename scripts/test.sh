@@ -25,7 +25,11 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 cmake --build build-release -j"$jobs"
 # The Debian packages come from the Release tree, not the ASan one: cpack
 # there, checked with dpkg-deb and lintian (tests/packaging, docs/packaging.md).
-ctest --test-dir build-release -L package --output-on-failure
+# The VM boot test (label vm) boots that .deb in a debootstrap image under
+# qemu (tests/images/test_vm_boot.py, docs/testing.md). Extra arguments
+# filter here too: `./scripts/test.sh -L vm` runs it alone (several -L are
+# ANDed by ctest, so -L unit runs nothing here).
+ctest --test-dir build-release -L 'package|vm' --output-on-failure "$@"
 cmake -S . -B build-asan -DBORA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"

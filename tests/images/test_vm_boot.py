@@ -25,7 +25,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,11 +49,23 @@ def figure(text):
     print('vm figure: ' + text, flush=True)
 
 
+def remove_stale_namespaces():
+    """Namespaces of earlier runs killed before their cleanup (the pid in
+    the name is gone)."""
+    out = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        m = re.match(r'bora-vm-(\d+)\b', line)
+        if m and not os.path.exists('/proc/%s' % m.group(1)):
+            subprocess.run(['ip', 'netns', 'del', m.group(0)])
+
+
 class VmBoot(harness.BoraTestCase):
     AGENTS = ()
 
     def setUp(self):
         super().setUp()
+        remove_stale_namespaces()
         self.ns = 'bora-vm-%d' % os.getpid()
         subprocess.run(['ip', 'netns', 'add', self.ns], check=True)
         self.addCleanup(subprocess.run, ['ip', 'netns', 'del', self.ns])
@@ -140,12 +151,10 @@ class VmBoot(harness.BoraTestCase):
 
     def start_qemu(self, img, iso):
         self.console = self._log_path('vm-console')
-        self.qmp = os.path.join(self.tmp, 'qmp-%d.sock' % int(time.time()))
         argv = self.in_ns + [
             'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg',
             '-m', '1024', '-smp', '1', '-display', 'none',
             '-serial', 'file:' + self.console, '-monitor', 'none',
-            '-qmp', 'unix:%s,server=on,wait=off' % self.qmp,
             '-kernel', img['kernel'], '-initrd', img['initrd'],
             '-append', 'root=/dev/vda rw console=ttyS0 ds=nocloud '
                        'systemd.show_status=0',
@@ -153,23 +162,13 @@ class VmBoot(harness.BoraTestCase):
             '-drive', 'file=%s,if=virtio,format=raw,readonly=on' % iso,
             '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0']
         log = open(self._log_path('qemu'), 'wb')
+        # Killed with the test process (ctest's timeout, ^C) like the
+        # harness's daemons.
         self.qemu = subprocess.Popen(argv, stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     preexec_fn=harness._die_with_parent)
         log.close()
         return time.monotonic()
-
-    def qmp_command(self, cmd):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
-        s.connect(self.qmp)
-        f = s.makefile('rw')
-        f.readline()                                   # greeting
-        for c in ('{"execute":"qmp_capabilities"}',
-                  '{"execute":"%s"}' % cmd):
-            f.write(c + '\n')
-            f.flush()
-            f.readline()
-        s.close()
 
     def stop_qemu(self):
         if self.qemu is None or self.qemu.poll() is not None:
@@ -231,7 +230,11 @@ class VmBoot(harness.BoraTestCase):
         self.wait_connected('db-1', 1)
         figure('boot to agent hello %.1f s' % (time.monotonic() - t0))
         self.assertEqual(self.coord.count(r'agent enrolled agent=db-1 '), 1)
-        self.assertIn('role=db', str(self.api.get('/v1/agents')))
+        db = [a for a in self.api.get('/v1/agents')['agents']
+              if a['name'] == 'db-1']
+        self.assertEqual(db[0]['labels'], {'role': 'db'})
+        self.assertTrue(db[0]['enrolled'])
+        self.assertEqual(db[0]['facts']['hostname'], 'db-1')
 
         # The token: gone from the disk, never in cloud-init's logs.
         res, out = self.vm_step(
@@ -239,9 +242,13 @@ class VmBoot(harness.BoraTestCase):
             'test ! -e /run/bora/enroll.token && echo token-file-gone\n'
             'grep -rqF "$tok" /var/log/cloud-init.log '
             '/var/log/cloud-init-output.log || echo token-not-logged\n'
+            # Read every command line first, then search: a grep running
+            # meanwhile would find the token in its own.
+            'c=$(mktemp)\n'
             'for p in /proc/[0-9]*/cmdline; do '
-            'tr "\\0" " " < $p 2>/dev/null; echo; done | grep -qF "$tok" '
-            '|| echo token-not-in-proc\n'
+            'tr "\\0" " " < $p 2>/dev/null; echo; done > "$c"\n'
+            'grep -qF "$tok" "$c" || echo token-not-in-proc\n'
+            'rm -f "$c"\n'
             'pid=$(systemctl show -p MainPID --value bora-agent)\n'
             'grep VmRSS /proc/$pid/status\n'
             'systemctl is-active bora-agent\n',
@@ -284,9 +291,14 @@ class VmBoot(harness.BoraTestCase):
         self.assertEqual(res['status'], 'success', (res, out))
         self.assertEqual(out, 'mysql-server installed (demo)\n')
 
-        # Power off, boot again: reconnects with its certificate.
-        self.qmp_command('system_powerdown')
-        self.qemu.wait(timeout=180)
+        # Power off from inside (a clean systemd shutdown, the agent
+        # stopped by its unit), boot again: reconnects with its certificate.
+        res, out = self.vm_step('#!/bin/sh\nsystemctl poweroff --no-block\n')
+        self.assertEqual(res['status'], 'success', (res, out))
+        try:
+            self.qemu.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            self.fail('the VM did not power off\n' + self.console_tail())
         t0 = self.start_qemu(img, iso)
         self.wait_connected('db-1', 2)
         figure('second boot to agent hello %.1f s' % (time.monotonic() - t0))
@@ -300,8 +312,6 @@ class VmBoot(harness.BoraTestCase):
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.coord.count(r'agent enrolled agent=db-1 '), 1)
 
-        self.qmp_command('system_powerdown')
-        self.qemu.wait(timeout=180)
         figure('whole test %.1f s' % (time.monotonic() - t_all))
 
 

@@ -208,6 +208,24 @@ class Enrollment(harness.BoraTestCase):
         self.assertIn("No such file", out)
         self.assert_no_token_leak()
 
+    def test_config_out_unwritable_keeps_token(self):
+        """A --config-out whose directory does not exist (the first boot
+        of an image without /etc/bora, found by the VM boot test) is
+        refused before anything is sent: no key made, no enrollment at the
+        coordinator, and the same one-time token enrolls afterwards."""
+        t = self.token("--name", "co-1")
+        missing = os.path.join(self.work, "no-such-dir", "agent.yaml")
+        out, state = self.enroll("co-1", t["token"], "--config-out",
+                                 missing, expect=1)
+        self.assertIn("--config-out %s" % missing, out)
+        self.assertIn("the token is not spent", out)
+        self.assertFalse(os.path.exists(os.path.join(state, "agent.key")))
+        self.assertEqual(self.coord.count(r"agent enrolled agent=co-1 "), 0)
+        os.makedirs(os.path.dirname(missing))
+        out, _ = self.enroll("co-1", t["token"], "--config-out", missing)
+        self.assertIn("enrolled as co-1", out)
+        self.assertTrue(os.path.exists(missing))
+
     def test_reused_token_refused(self):
         t = self.token()
         self.enroll("a1", t["token"], "--name", "a1")

@@ -113,6 +113,10 @@ $(doc bora-coordinator)" \
 
 # The agent: no configuration shipped in /etc, and a unit that needs one.
 agent=$scratch/bora-agent
+# /etc/bora is in it, empty: enrollment writes agent.yaml there.
+dpkg-deb -c "$scratch/out/bora-agent_${version}_amd64.deb" |
+	awk '$1 ~ /^d/ { print $6 }' | grep -qx './etc/bora/' ||
+	fail "bora-agent: no /etc/bora directory"
 [ -e "$agent.ctl/conffiles" ] && fail "bora-agent: has conffiles"
 grep -qx 'ConditionPathExists=/etc/bora/agent.yaml' \
     "$agent.data/lib/systemd/system/bora-agent.service" ||
